@@ -1,0 +1,49 @@
+# Shared settings and helpers for every script in scripts/. Source it; do not run it.
+# Every path a script uses is decided here once, so the scripts agree with each other.
+
+set -euo pipefail
+
+NEON_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export NEON_ROOT
+
+# Pinned platform versions (see README "Platform versions"). One place to bump them.
+NEON_RUST_TOOLCHAIN="1.93.0"
+NEON_WASH_VERSION="0.43.0"
+NEON_WAC_VERSION="0.12.0"
+NEON_WASM_TOOLS_PKG_VERSION="1.262.0.0"
+NEON_NATS_VERSION="2.11.3"
+NEON_HOST_VERSION="1.9.1"   # what our host launcher reports, and the folder wash looks in
+NEON_WADM_VERSION="0.21.1"
+
+# Native builds (platform launchers, provider, test harness) share one target directory outside
+# the checkout, so a fresh clone on a warm machine reuses what was compiled before: the
+# wasmCloud host alone is 15+ minutes cold on 2 cores. Override with CARGO_TARGET_DIR.
+NEON_CACHE="${NEON_CACHE:-$HOME/.cache/neon}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$NEON_CACHE/target}"
+
+# Where wash 0.43 looks for nats-server, wadm and v<host>/wasmcloud_host. The default is wash's
+# own default, so a user's plain `wash up` finds the same binaries the scripts installed.
+export WASH_DOWNLOADS_DIR="${WASH_DOWNLOADS_DIR:-$HOME/.local/share/wash/downloads}"
+
+# Tools installed by setup.sh land here; put them first so the pinned versions win.
+NEON_BIN="${NEON_BIN:-$HOME/.local/share/neon/bin}"
+export PATH="$NEON_BIN:$HOME/.cargo/bin:$PATH"
+
+# Built components and provider archives: build/ in the checkout, what manifests reference.
+NEON_BUILD="$NEON_ROOT/build"
+
+# Run rustc/cargo with the pinned toolchain whatever the caller's default is.
+export RUSTUP_TOOLCHAIN="$NEON_RUST_TOOLCHAIN"
+
+step() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+info() { printf '    %s\n' "$*" >&2; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
+die() {
+    printf '\033[1;31merror:\033[0m %s\n' "$*" >&2
+    exit 1
+}
+
+# A free TCP port on loopback, chosen by the kernel.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
