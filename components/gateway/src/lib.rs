@@ -1,0 +1,72 @@
+//! The gateway: Neon's HTTP front door.
+//!
+//! `POST /process` hands the raw body to `cyber:core/processing.process`: 200 with the result,
+//! 400 with the error text, 413 when the body is over `max_body_bytes` (config, default 1 MiB),
+//! detected while streaming so an oversize upload is never buffered whole. `GET /healthz` is 200
+//! "ok"; a wrong method is 405 with `allow`; anything else 404.
+
+mod body;
+mod config;
+
+wit_bindgen::generate!({
+    path: [
+        "../../wit/deps/io",
+        "../../wit/deps/clocks",
+        "../../wit/deps/random",
+        "../../wit/deps/filesystem",
+        "../../wit/deps/sockets",
+        "../../wit/deps/cli",
+        "../../wit/deps/http",
+        "../../wit/deps/config",
+        "../../wit/system",
+        "../../wit/core",
+        "../../wit/gateway",
+    ],
+    world: "cyber:gateway/gateway",
+    generate_all,
+});
+
+use cyber::core::processing;
+use exports::wasi::http::incoming_handler::Guest;
+use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
+
+use body::{read_limited, respond, BodyError};
+
+struct Gateway;
+
+impl Guest for Gateway {
+    fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let path = request.path_with_query().unwrap_or_default();
+        // Routing ignores the query string: `/process?x=1` is still /process.
+        let route = path.split('?').next().unwrap_or_default();
+        let method = request.method();
+        match (route, method) {
+            ("/process", Method::Post) => handle_process(request, out),
+            ("/process", _) => respond(out, 405, &[("allow", "POST")], b"Method not allowed"),
+            ("/healthz", Method::Get) => respond(out, 200, &[], b"ok"),
+            ("/healthz", _) => respond(out, 405, &[("allow", "GET")], b"Method not allowed"),
+            _ => respond(out, 404, &[], b"Not found"),
+        }
+    }
+}
+
+fn handle_process(request: IncomingRequest, out: ResponseOutparam) {
+    let limit = config::max_body_bytes();
+    let data = match read_limited(request, limit) {
+        Ok(data) => data,
+        Err(BodyError::TooLarge) => {
+            let message = format!("Payload too large (limit {limit} bytes)");
+            return respond(out, 413, &[], message.as_bytes());
+        }
+        Err(BodyError::Unreadable(why)) => {
+            let message = format!("Cannot read request body: {why}");
+            return respond(out, 400, &[], message.as_bytes());
+        }
+    };
+    match processing::process(&data) {
+        Ok(result) => respond(out, 200, &[], result.as_bytes()),
+        Err(message) => respond(out, 400, &[], message.as_bytes()),
+    }
+}
+
+export!(Gateway);

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds Neon's components in release and composes processor + logger into one component.
+#
+#   build/processor.wasm  build/logger.wasm  build/gateway.wasm  build/processor-composed.wasm
+#
+# With wash on PATH each component is built by `wash build --skip-fetch` (what a wasmCloud user
+# runs; --skip-fetch because every WIT dependency is vendored in wit/ and nothing may be
+# fetched); without it, by plain cargo. Both write the same paths.
+# Usage: scripts/build.sh [--cargo]   (--cargo: skip wash even when present)
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+COMPONENTS=(processor logger gateway)
+use_wash=1
+[[ "${1:-}" == "--cargo" ]] && use_wash=0
+command -v wash >/dev/null 2>&1 || use_wash=0
+
+mkdir -p "$NEON_BUILD"
+cd "$NEON_ROOT/components"
+# Components keep their own small target dir (components/target), where their wasmcloud.toml
+# files point wash; the shared native target dir is for the heavy native crates.
+export CARGO_TARGET_DIR="$NEON_ROOT/components/target"
+
+if ((use_wash)); then
+    for component in "${COMPONENTS[@]}"; do
+        step "wash build --skip-fetch: $component"
+        (cd "$component" && wash build --skip-fetch >/dev/null) ||
+            die "wash build failed for $component (rerun: cd components/$component && wash build --skip-fetch)"
+    done
+else
+    step "cargo build --release --target wasm32-wasip2 (${COMPONENTS[*]})"
+    cargo build --release --target wasm32-wasip2 --quiet
+    for component in "${COMPONENTS[@]}"; do
+        cp "target/wasm32-wasip2/release/$component.wasm" "$NEON_BUILD/$component.wasm"
+    done
+fi
+
+step "wac plug: processor + logger -> processor-composed.wasm"
+command -v wac >/dev/null 2>&1 ||
+    die "wac not found: run scripts/setup.sh (installs wac-cli $NEON_WAC_VERSION)"
+wac plug "$NEON_BUILD/processor.wasm" --plug "$NEON_BUILD/logger.wasm" \
+    -o "$NEON_BUILD/processor-composed.wasm"
+
+for artifact in "${COMPONENTS[@]}" processor-composed; do
+    info "$(printf '%-24s %7d bytes' "$artifact.wasm" "$(stat -c %s "$NEON_BUILD/$artifact.wasm")")"
+done

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The README's test command: sets up what is missing (scripts/setup.sh: pinned, idempotent,
+# seconds when warm), builds everything, then runs every check and test Neon has.
+#   scripts/test.sh            everything
+#   scripts/test.sh --no-setup skip setup (you just ran it)
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+[[ "${1:-}" == "--no-setup" ]] || "$NEON_ROOT/scripts/setup.sh"
+
+passed=()
+failed=()
+suite() {
+    local name="$1"
+    shift
+    step "test: $name"
+    if "$@"; then passed+=("$name"); else failed+=("$name"); fi
+}
+
+# The components workspace builds in its own target dir (see scripts/build.sh).
+components() { (cd "$NEON_ROOT/components" && CARGO_TARGET_DIR="$NEON_ROOT/components/target" "$@"); }
+
+lint() {
+    (cd "$NEON_ROOT" && cargo fmt --all --check) &&
+        components cargo fmt --all --check &&
+        components cargo clippy --quiet --release --target wasm32-wasip2 -- -D warnings &&
+        components cargo clippy --quiet --lib --tests -- -D warnings &&
+        (cd "$NEON_ROOT" && cargo clippy --quiet --release --workspace --all-targets -- -D warnings)
+}
+
+component_unit_tests() {
+    # --lib: the cdylib itself only links for wasm; unit tests of the pure logic run natively.
+    components cargo test --quiet --lib
+}
+
+harness_tests() {
+    # Release: Cranelift compiling components at opt-level 0 makes debug runs crawl, and the
+    # release dependencies are shared with the platform build.
+    (cd "$NEON_ROOT" && cargo test --release -p neon-harness)
+}
+
+suite "lint (fmt, clippy -D warnings)" lint
+suite "component unit tests" component_unit_tests
+suite "components in Wasmtime + capability audit" harness_tests
+suite "platform smoke (wash up: NATS + host + wadm)" "$NEON_ROOT/tests/platform-smoke.sh"
+
+echo
+for name in "${passed[@]}"; do echo "  ok    $name"; done
+for name in "${failed[@]}"; do echo "  FAIL  $name"; done
+echo "suites: ${#passed[@]} passed, ${#failed[@]} failed"
+((${#failed[@]} == 0))

@@ -1,0 +1,54 @@
+//! Where the built components are: `build/` at the repository root (scripts/build.sh writes
+//! them there), or the directory in `NEON_BUILD_DIR`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Artifact {
+    Processor,
+    Logger,
+    Gateway,
+    /// processor + logger composed by `wac plug`.
+    Composed,
+}
+
+impl Artifact {
+    pub const ALL: [Artifact; 4] = [
+        Artifact::Processor,
+        Artifact::Logger,
+        Artifact::Gateway,
+        Artifact::Composed,
+    ];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Artifact::Processor => "processor.wasm",
+            Artifact::Logger => "logger.wasm",
+            Artifact::Gateway => "gateway.wasm",
+            Artifact::Composed => "processor-composed.wasm",
+        }
+    }
+
+    pub fn path(self) -> PathBuf {
+        build_dir().join(self.file_name())
+    }
+
+    pub fn read(self) -> Result<Vec<u8>> {
+        let path = self.path();
+        std::fs::read(&path).with_context(|| {
+            format!(
+                "cannot read {} (build the components first: scripts/build.sh)",
+                path.display()
+            )
+        })
+    }
+}
+
+pub fn build_dir() -> PathBuf {
+    match std::env::var_os("NEON_BUILD_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../build")),
+    }
+}
