@@ -23,8 +23,12 @@ export CARGO_TARGET_DIR="$NEON_ROOT/components/target"
 if ((use_wash)); then
     for component in "${COMPONENTS[@]}"; do
         step "wash build --skip-fetch: $component"
-        (cd "$component" && wash build --skip-fetch >/dev/null) ||
+        # wash 0.43 is chatty (debug lines, signing notes): keep its output for when it fails.
+        log="$CARGO_TARGET_DIR/wash-build-$component.log"
+        if ! (cd "$component" && wash build --skip-fetch >"$log" 2>&1); then
+            cat "$log" >&2
             die "wash build failed for $component (rerun: cd components/$component && wash build --skip-fetch)"
+        fi
     done
 else
     step "cargo build --release --target wasm32-wasip2 (${COMPONENTS[*]})"

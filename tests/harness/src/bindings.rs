@@ -18,6 +18,10 @@ pub mod logger {
         path: [
             "../../wit/deps/io",
             "../../wit/deps/clocks",
+            "../../wit/deps/random",
+            "../../wit/deps/filesystem",
+            "../../wit/deps/sockets",
+            "../../wit/deps/cli",
             "../../wit/deps/config",
             "../../wit/system",
             "../../wit/logger",
@@ -28,6 +32,7 @@ pub mod logger {
             "cyber:system/types": super::processor::cyber::system::types,
             "wasi:io": wasmtime_wasi::p2::bindings::io,
             "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:cli": wasmtime_wasi::p2::bindings::cli,
         },
     });
 }
