@@ -1,0 +1,405 @@
+//! The provider: links in, calls in, records out.
+//!
+//! State is keyed by (source id, link name), not by source id alone: a component may link to
+//! the provider twice under different link names with different sinks, and keying by source
+//! would let the second link's config overwrite the first (PLATFORM.md).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::anyhow;
+use futures::future::join_all;
+use tokio::sync::RwLock;
+use tracing::{error, info, warn};
+use wasmcloud_provider_sdk::{
+    Context, HealthCheckRequest, HealthCheckResponse, LinkConfig, LinkDeleteInfo, Provider,
+    ProviderInitConfig,
+};
+
+use crate::bindings::cyber::system::types::Level as WitLevel;
+use crate::bindings::exports::cyber::system::logging::Handler as LoggingHandler;
+use crate::bindings::exports::cyber::system::sink::{Entry, Handler as SinkHandler};
+use crate::config::{parse_link, LinkContext, LinkSettings, ProviderSettings};
+use crate::record::{Level, Record, Stamp};
+use crate::sink::{file::FileSink, jetstream::JetStreamSink};
+use crate::writer::{Queue, Shared, Sinks, Writer};
+
+/// How long a removed link (or shutdown) waits for its queued calls to be written.
+const CLOSE_WITHIN: Duration = Duration::from_secs(10);
+const NATS_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+type LinkKey = (String, String);
+
+struct Link {
+    source: String,
+    file_path: Option<PathBuf>,
+    writer: Writer,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    /// Prefix of `Nats-Msg-Id`: unique per provider process (the host's instance id).
+    instance_id: String,
+    settings: Mutex<ProviderSettings>,
+    links: RwLock<HashMap<LinkKey, Link>>,
+    /// Why a link's put was refused, so its calls can say so instead of "not linked".
+    rejected: Mutex<HashMap<LinkKey, String>>,
+    /// Connections to `nats_url` overrides, shared by the links that name the same server.
+    nats_clients: tokio::sync::Mutex<HashMap<String, async_nats::Client>>,
+}
+
+#[derive(Clone)]
+pub struct LoggingProvider {
+    inner: Arc<Inner>,
+}
+
+impl LoggingProvider {
+    pub fn new(stamp: Stamp, instance_id: String) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                shared: Arc::new(Shared::new(stamp)),
+                instance_id,
+                settings: Mutex::new(ProviderSettings {
+                    state_dir: std::env::temp_dir().join("neon-logs"),
+                    nats_url: None,
+                }),
+                links: RwLock::default(),
+                rejected: Mutex::default(),
+                nats_clients: tokio::sync::Mutex::default(),
+            }),
+        }
+    }
+
+    fn settings(&self) -> ProviderSettings {
+        match self.inner.settings.lock() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_rejected(&self, key: &LinkKey, reason: Option<String>) {
+        if let Ok(mut rejected) = self.inner.rejected.lock() {
+            match reason {
+                Some(reason) => rejected.insert(key.clone(), reason),
+                None => rejected.remove(key),
+            };
+        }
+    }
+
+    /// The caller's queue and source name, or why there is none.
+    async fn lookup(&self, cx: &Option<Context>) -> Result<(Queue, String), String> {
+        let key = caller(cx);
+        if let Some(link) = self.inner.links.read().await.get(&key) {
+            return Ok((link.writer.queue(), link.source.clone()));
+        }
+        let refused = self
+            .inner
+            .rejected
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&key).cloned());
+        Err(match refused {
+            Some(reason) => format!("{reason}; nothing was written"),
+            None => format!(
+                "component `{}` has no link named `{}` to this provider; nothing was written",
+                key.0, key.1
+            ),
+        })
+    }
+
+    /// Parses the config, opens the sinks and starts the link's writer. Any failure leaves the
+    /// link absent (its calls fail with the reason) and other links untouched.
+    async fn open_link(
+        &self,
+        key: &LinkKey,
+        config: &HashMap<String, String>,
+    ) -> Result<(), String> {
+        let provider_settings = self.settings();
+        let lattice = self.inner.shared.stamp.lattice.clone();
+        let settings = parse_link(
+            config,
+            &LinkContext {
+                source_id: &key.0,
+                link_name: &key.1,
+                lattice: &lattice,
+                provider: &provider_settings,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        self.check_file_is_free(key, &settings).await?;
+
+        let file = match &settings.file {
+            Some(f) => Some(tokio::task::block_in_place(|| FileSink::open(f.clone()))?),
+            None => None,
+        };
+        let nats = match &settings.nats {
+            Some(n) => {
+                let client = self.nats_client(n.url.as_deref()).await?;
+                Some(JetStreamSink::connect(n, client, self.inner.instance_id.clone()).await?)
+            }
+            None => None,
+        };
+        let label = format!("{}/{}", key.0, key.1);
+        let sinks = Sinks {
+            stdout: settings.stdout,
+            fsync: settings
+                .file
+                .as_ref()
+                .map_or(crate::config::Fsync::Batch, |f| f.fsync),
+            file,
+            nats,
+        };
+        info!(
+            link = %label,
+            source = %settings.source,
+            stdout = settings.stdout,
+            file = ?settings.file.as_ref().map(|f| &f.path),
+            stream = ?settings.nats.as_ref().map(|n| (&n.stream, &n.subject)),
+            "link ready"
+        );
+
+        let mut links = self.inner.links.write().await;
+        // A re-put replaces the link: the new writer starts only after the old one has written
+        // what it had queued, so the two never append to the same file at once.
+        let previous = links.remove(key).map(|l| l.writer);
+        let writer = Writer::spawn(sinks, self.inner.shared.clone(), label, previous);
+        links.insert(
+            key.clone(),
+            Link {
+                source: settings.source,
+                file_path: settings.file.map(|f| f.path),
+                writer,
+            },
+        );
+        Ok(())
+    }
+
+    /// One file, one writer: rotation and undo-by-truncation are only safe that way.
+    async fn check_file_is_free(
+        &self,
+        key: &LinkKey,
+        settings: &LinkSettings,
+    ) -> Result<(), String> {
+        let Some(file) = &settings.file else {
+            return Ok(());
+        };
+        let links = self.inner.links.read().await;
+        let taken = links
+            .iter()
+            .find(|(k, l)| *k != key && l.file_path.as_ref() == Some(&file.path));
+        match taken {
+            Some(((source, name), _)) => Err(format!(
+                "invalid config `file_path` = `{}`: already written by the link `{name}` from `{source}`; give each link its own file",
+                file.path.display()
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The lattice connection by default; a dedicated connection per `nats_url` override.
+    async fn nats_client(&self, url: Option<&str>) -> Result<async_nats::Client, String> {
+        let Some(url) = url else {
+            // Links are only delivered after run_provider has set up the lattice connection.
+            return Ok(wasmcloud_provider_sdk::get_connection()
+                .nats
+                .as_ref()
+                .clone());
+        };
+        let mut clients = self.inner.nats_clients.lock().await;
+        if let Some(client) = clients.get(url) {
+            return Ok(client.clone());
+        }
+        let client = async_nats::ConnectOptions::new()
+            .name("neon-logging-provider")
+            .connection_timeout(NATS_CONNECT_TIMEOUT)
+            .connect(url)
+            .await
+            .map_err(|e| format!("invalid config `nats_url` = `{url}`: cannot connect: {e}"))?;
+        clients.insert(url.to_string(), client.clone());
+        Ok(client)
+    }
+
+    async fn close_link(&self, key: &LinkKey) -> bool {
+        let removed = self.inner.links.write().await.remove(key);
+        self.inner
+            .shared
+            .stats
+            .forget(&format!("{}/{}", key.0, key.1));
+        match removed {
+            Some(link) => {
+                link.writer.close(CLOSE_WITHIN).await;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// (source id, link name) of an invocation, as the host stamps them in the wRPC headers.
+fn caller(cx: &Option<Context>) -> LinkKey {
+    match cx {
+        Some(cx) => (
+            cx.component.clone().unwrap_or_else(|| "<unknown>".into()),
+            cx.link_name().to_string(),
+        ),
+        None => ("<unknown>".into(), "default".into()),
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl From<WitLevel> for Level {
+    fn from(level: WitLevel) -> Self {
+        match level {
+            WitLevel::Info => Level::Info,
+            WitLevel::Warn => Level::Warn,
+            WitLevel::Critical => Level::Critical,
+        }
+    }
+}
+
+impl SinkHandler<Option<Context>> for LoggingProvider {
+    async fn write(
+        &self,
+        cx: Option<Context>,
+        entries: Vec<Entry>,
+    ) -> anyhow::Result<Result<(), String>> {
+        let (queue, link_source) = match self.lookup(&cx).await {
+            Ok(found) => found,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        if entries.is_empty() {
+            return Ok(Ok(()));
+        }
+        let records = entries
+            .into_iter()
+            .map(|e| Record {
+                timestamp_ms: e.timestamp_ms,
+                level: e.level.into(),
+                // The logger names the source; an empty one would make the record unattributable.
+                source: if e.source.is_empty() {
+                    link_source.clone()
+                } else {
+                    e.source
+                },
+                message: e.message,
+            })
+            .collect();
+        Ok(queue.write(records).await)
+    }
+}
+
+impl LoggingHandler<Option<Context>> for LoggingProvider {
+    /// Fire-and-forget for the caller, but the record is written (and synced, per policy)
+    /// before the call returns; when it cannot be, the loss is counted, logged and reported
+    /// in the health check, because the caller has no way to learn about it.
+    async fn log(&self, cx: Option<Context>, msg: String, lvl: WitLevel) -> anyhow::Result<()> {
+        let stats = &self.inner.shared.stats;
+        match self.lookup(&cx).await {
+            Ok((queue, source)) => {
+                let record = Record {
+                    timestamp_ms: now_ms(),
+                    level: lvl.into(),
+                    source: source.clone(),
+                    message: msg,
+                };
+                if let Err(reason) = queue.write(vec![record]).await {
+                    stats.dropped(&source, &reason);
+                }
+            }
+            Err(reason) => stats.dropped(&caller(&cx).0, &reason),
+        }
+        Ok(())
+    }
+}
+
+impl Provider for LoggingProvider {
+    async fn init(&self, config: impl ProviderInitConfig) -> anyhow::Result<()> {
+        let settings = ProviderSettings::from_config(config.get_config())
+            .map_err(|e| anyhow!("provider config: {e}"))?;
+        info!(
+            provider_id = config.get_provider_id(),
+            state_dir = %settings.state_dir.display(),
+            nats_url = ?settings.nats_url,
+            "initializing"
+        );
+        match self.inner.settings.lock() {
+            Ok(mut s) => *s = settings,
+            Err(poisoned) => *poisoned.into_inner() = settings,
+        }
+        Ok(())
+    }
+
+    async fn receive_link_config_as_target(&self, link: LinkConfig<'_>) -> anyhow::Result<()> {
+        let key: LinkKey = (link.source_id.to_string(), link.link_name.to_string());
+        match self.open_link(&key, link.config).await {
+            Ok(()) => {
+                self.set_rejected(&key, None);
+                Ok(())
+            }
+            Err(reason) => {
+                // A refused re-put must not leave the old config running behind the operator's
+                // back: the link is now whatever they asked for, which is invalid.
+                self.close_link(&key).await;
+                let reason = format!("link `{}` from `{}` refused: {reason}", key.1, key.0);
+                error!("{reason}");
+                self.set_rejected(&key, Some(reason.clone()));
+                Err(anyhow!(reason))
+            }
+        }
+    }
+
+    async fn delete_link_as_target(&self, link: impl LinkDeleteInfo) -> anyhow::Result<()> {
+        let key: LinkKey = (
+            link.get_source_id().to_string(),
+            link.get_link_name().to_string(),
+        );
+        self.set_rejected(&key, None);
+        if self.close_link(&key).await {
+            info!(source = %key.0, link = %key.1, "link removed; its queued records were written");
+        }
+        Ok(())
+    }
+
+    async fn health_request(&self, _: &HealthCheckRequest) -> anyhow::Result<HealthCheckResponse> {
+        let links = self.inner.links.read().await.len();
+        let (healthy, message) = self.inner.shared.stats.health(links);
+        Ok(HealthCheckResponse {
+            healthy,
+            message: Some(message),
+        })
+    }
+
+    /// The host kills the process right after this returns: everything queued is written,
+    /// synced and flushed here, never after `serve_provider_exports` returns.
+    async fn shutdown(&self) -> anyhow::Result<()> {
+        let links: Vec<Link> = self
+            .inner
+            .links
+            .write()
+            .await
+            .drain()
+            .map(|(_, l)| l)
+            .collect();
+        let count = links.len();
+        join_all(links.into_iter().map(|l| l.writer.close(CLOSE_WITHIN))).await;
+        for client in self.inner.nats_clients.lock().await.values() {
+            if let Err(e) = client.flush().await {
+                warn!(error = %e, "NATS flush at shutdown failed");
+            }
+        }
+        let dropped = self.inner.shared.stats.dropped_total();
+        info!(
+            links = count,
+            dropped_log_records = dropped,
+            "shut down; all queued records written"
+        );
+        Ok(())
+    }
+}
