@@ -24,6 +24,8 @@ use wasmcloud_host::wasmbus::host_config::PolicyService;
 use wasmcloud_host::wasmbus::{Features, Host};
 use wasmcloud_host::WasmbusHostConfig;
 
+mod link_redelivery;
+
 /// What the host reports to the lattice and on `--version`: this package's version.
 const HOST_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Upper bound on a shutdown the host did not give a deadline for (as upstream).
@@ -368,12 +370,11 @@ async fn main() -> anyhow::Result<()> {
 
     let ctl_nats_url = nats_url(args.ctl_host.take(), args.ctl_port, &args)?;
     let rpc_nats_url = nats_url(args.rpc_host.take(), args.rpc_port, &args)?;
-    let host_key = match args.host_seed.as_deref() {
-        Some(seed) => Some(Arc::new(
-            KeyPair::from_seed(seed).context("invalid host seed")?,
-        )),
-        None => None,
-    };
+    // Made here when not given, so that the link re-delivery below knows this host's id.
+    let host_key = Arc::new(match args.host_seed.as_deref() {
+        Some(seed) => KeyPair::from_seed(seed).context("invalid host seed")?,
+        None => KeyPair::new_server(),
+    });
     // Per-connection credentials fall back to the shared --nats-* ones.
     let (nats_jwt, nats_key) = nats_creds(
         args.nats_creds.as_deref(),
@@ -391,6 +392,15 @@ async fn main() -> anyhow::Result<()> {
         args.rpc_seed.take(),
     )?;
 
+    let redelivery = link_redelivery::Settings {
+        nats_url: ctl_nats_url.clone(),
+        jwt: ctl_jwt.clone().or_else(|| nats_jwt.clone()),
+        key: ctl_key.clone().or_else(|| nats_key.clone()),
+        tls: args.ctl_tls,
+        topic_prefix: args.ctl_topic_prefix.clone(),
+        lattice: args.lattice.clone(),
+        host_id: host_key.public_key(),
+    };
     let config = WasmbusHostConfig {
         ctl_nats_url,
         ctl_jwt: ctl_jwt.or_else(|| nats_jwt.clone()),
@@ -405,7 +415,7 @@ async fn main() -> anyhow::Result<()> {
         lattice: Arc::from(args.lattice),
         js_domain: args.js_domain,
         labels: labels(&args.labels)?,
-        host_key,
+        host_key: Some(host_key),
         provider_shutdown_delay: Some(args.provider_shutdown_delay),
         oci_opts: OciConfig {
             allow_latest: args.allow_latest,
@@ -442,6 +452,8 @@ async fn main() -> anyhow::Result<()> {
     let (host, shutdown) = Box::pin(Host::new(config))
         .await
         .context("failed to start the host")?;
+
+    tokio::spawn(link_redelivery::run(redelivery));
 
     let mut sigterm = signal(SignalKind::terminate()).context("failed to listen for SIGTERM")?;
     let deadline = tokio::select! {

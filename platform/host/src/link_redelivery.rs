@@ -1,0 +1,148 @@
+//! Re-delivers links to a provider shortly after it starts on this host.
+//!
+//! Why: wasmcloud-host 0.27.1 hands a starting provider the links it knows at that moment
+//! (HostData), and publishes later link puts on a subject the provider only subscribes to once
+//! it runs. A link put in between (wadm puts links while it starts providers, so a fresh
+//! `wash app deploy` hits this often) is never delivered: the provider serves nothing for that
+//! link while the lattice lists it as present, and wadm sees nothing to reconcile. Measured here:
+//! the http-server provider never listened, or the logging provider answered "no link" to
+//! every call, in about one deploy in three.
+//!
+//! Putting the same link again does not help: the host only forwards links that changed. So the
+//! link is deleted and put again through the control interface, which the host forwards to the
+//! now-running provider as a delete and a put. wadm, seeing the delete, puts it once more: a
+//! provider may see that third put of a link it has; Neon's logging provider replaces the link in
+//! place, wasmCloud's http-server provider logs that the address mapping already exists and
+//! keeps serving. All of it happens within a second of the provider's start, before traffic.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures::StreamExt as _;
+use nkeys::KeyPair;
+use tracing::{debug, info, warn};
+use wasmcloud_control_interface::{Client, ClientBuilder};
+use wasmcloud_host::url::Url;
+
+/// Time for a started provider to subscribe to link puts: it does so right after it connects to
+/// NATS, within milliseconds. Short, so the second put lands before traffic does: a provider
+/// that replaces a link on a put briefly pauses that link's calls.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// How to reach the control interface: the host's own ctl connection settings.
+pub struct Settings {
+    pub nats_url: Url,
+    pub jwt: Option<String>,
+    pub key: Option<Arc<KeyPair>>,
+    pub tls: bool,
+    pub topic_prefix: String,
+    pub lattice: String,
+    pub host_id: String,
+}
+
+/// Runs until the host exits; a failure only costs the workaround, so it is logged, not fatal.
+pub async fn run(settings: Settings) {
+    if let Err(e) = watch(settings).await {
+        warn!("link re-delivery stopped: {e:#}");
+    }
+}
+
+async fn watch(settings: Settings) -> anyhow::Result<()> {
+    let mut options = async_nats::ConnectOptions::new().require_tls(settings.tls);
+    if let (Some(jwt), Some(key)) = (settings.jwt, settings.key) {
+        options = options.jwt(jwt, move |nonce| {
+            let key = key.clone();
+            async move { key.sign(&nonce).map_err(async_nats::AuthError::new) }
+        });
+    }
+    let nats = options
+        .connect(settings.nats_url.as_str())
+        .await
+        .context("failed to connect to the control interface's NATS")?;
+    let subject = format!("wasmbus.evt.{}.provider_started", settings.lattice);
+    let mut events = nats
+        .subscribe(subject.clone())
+        .await
+        .with_context(|| format!("failed to subscribe to {subject}"))?;
+    let ctl = ClientBuilder::new(nats)
+        .lattice(settings.lattice)
+        .topic_prefix(settings.topic_prefix)
+        .build();
+    while let Some(event) = events.next().await {
+        let Some(provider_id) = started_here(&event.payload, &settings.host_id) else {
+            continue;
+        };
+        let ctl = ctl.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(SETTLE).await;
+            if let Err(e) = redeliver(&ctl, &provider_id).await {
+                warn!(provider_id, "could not re-deliver links: {e:#}");
+            }
+        });
+    }
+    Ok(())
+}
+
+/// The provider id of a `provider_started` CloudEvent from this host.
+fn started_here(payload: &[u8], host_id: &str) -> Option<String> {
+    let event: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    let data = &event["data"];
+    (data["host_id"].as_str()? == host_id).then(|| data["provider_id"].as_str().map(String::from))?
+}
+
+async fn redeliver(ctl: &Client, provider_id: &str) -> anyhow::Result<()> {
+    let links = ctl
+        .get_links()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_data()
+        .unwrap_or_default();
+    let links: Vec<_> = links
+        .into_iter()
+        .filter(|link| link.source_id() == provider_id || link.target() == provider_id)
+        .collect();
+    if links.is_empty() {
+        debug!(provider_id, "no links to re-deliver");
+        return Ok(());
+    }
+    info!(
+        provider_id,
+        count = links.len(),
+        "re-delivering links to the started provider (start-up race of wasmcloud-host 0.27.1)"
+    );
+    for link in links {
+        let name = format!("{} -> {}", link.source_id(), link.target());
+        let deleted = ctl
+            .delete_link(
+                link.source_id(),
+                link.name(),
+                link.wit_namespace(),
+                link.wit_package(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if !deleted.succeeded() {
+            warn!(provider_id, link = name, "delete refused: {}", deleted.message());
+        }
+        let put = ctl.put_link(link).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if !put.succeeded() {
+            warn!(provider_id, link = name, "re-put refused: {}", put.message());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::started_here;
+
+    #[test]
+    fn picks_provider_started_on_this_host_only() {
+        let event = br#"{"specversion":"1.0","type":"com.wasmcloud.lattice.provider_started",
+            "data":{"host_id":"NHOST","provider_id":"app-logging","image_ref":"file:///x"}}"#;
+        assert_eq!(started_here(event, "NHOST").as_deref(), Some("app-logging"));
+        assert_eq!(started_here(event, "NOTHER"), None);
+        assert_eq!(started_here(b"not json", "NHOST"), None);
+    }
+}
