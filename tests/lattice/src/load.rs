@@ -1,0 +1,165 @@
+//! HTTP against Neon's gateway: single requests, and N concurrent clients for a while, every
+//! answer checked (a fast wrong answer is a failure, not throughput).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Client {
+    pub fn new(port: u16) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(256)
+            .build()?;
+        Ok(Self {
+            http,
+            base: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> Result<Reply> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .body(body)
+            .send()
+            .await?;
+        Self::reply(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Reply> {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await?;
+        Self::reply(response).await
+    }
+
+    async fn reply(response: reqwest::Response) -> Result<Reply> {
+        let status = response.status().as_u16();
+        let body = response.text().await?;
+        Ok(Reply { status, body })
+    }
+
+    /// Waits until `POST /process` answers 200 through the whole pipeline; how long it took.
+    pub async fn wait_ready(&self, limit: Duration) -> Result<Duration> {
+        let start = Instant::now();
+        loop {
+            if let Ok(reply) = self.post("/process", "ready?").await {
+                if reply.status == 200 {
+                    return Ok(start.elapsed());
+                }
+            }
+            if start.elapsed() >= limit {
+                bail!("{} did not answer 200 within {limit:?}", self.base);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// What a load run saw.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Correct answers (200 with the uppercased payload).
+    pub ok: usize,
+    /// Wrong status or body, or a transport error: the first few, described.
+    pub failures: Vec<String>,
+    pub failed: usize,
+    pub latencies: Vec<Duration>,
+    pub elapsed: Duration,
+}
+
+impl LoadReport {
+    pub fn requests_per_second(&self) -> f64 {
+        self.ok as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The q-quantile (0.5 = median) of successful request latencies.
+    pub fn quantile(&self, q: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+        sorted[index.min(sorted.len() - 1)]
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{} ok, {} failed, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+            self.ok,
+            self.failed,
+            self.requests_per_second(),
+            self.quantile(0.5).as_secs_f64() * 1e3,
+            self.quantile(0.99).as_secs_f64() * 1e3
+        )
+    }
+}
+
+/// `clients` concurrent clients, each sending `POST /process` back to back with a payload of its
+/// own, for `duration` (or `max_requests` each, whichever comes first).
+pub async fn run(
+    client: &Client,
+    clients: usize,
+    duration: Duration,
+    max_requests: usize,
+) -> LoadReport {
+    let start = Instant::now();
+    let deadline = start + duration;
+    let report = Arc::new(std::sync::Mutex::new(LoadReport::default()));
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let client = client.clone();
+            let report = report.clone();
+            tokio::spawn(async move {
+                let mut i = 0;
+                while Instant::now() < deadline && i < max_requests {
+                    let payload = format!("client {c} request {i}");
+                    let sent = Instant::now();
+                    let outcome = check(client.post("/process", payload.clone()).await, &payload);
+                    let took = sent.elapsed();
+                    let mut report = report.lock().unwrap_or_else(|p| p.into_inner());
+                    match outcome {
+                        Ok(()) => {
+                            report.ok += 1;
+                            report.latencies.push(took);
+                        }
+                        Err(e) => {
+                            report.failed += 1;
+                            if report.failures.len() < 5 {
+                                report.failures.push(format!("{e:#}"));
+                            }
+                        }
+                    }
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        let _ = task.await;
+    }
+    let mut report = std::mem::take(&mut *report.lock().unwrap_or_else(|p| p.into_inner()));
+    report.elapsed = start.elapsed();
+    report
+}
+
+fn check(reply: Result<Reply>, payload: &str) -> Result<()> {
+    let reply = reply.context("request failed")?;
+    let expected = payload.to_uppercase();
+    if reply.status != 200 || reply.body != expected {
+        bail!("{payload:?}: got {} {:?}", reply.status, reply.body);
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! The repository's manifests, rendered for a private lattice: their own app name, HTTP port and
+//! log directory, with image paths made absolute. The manifests stay the single source of truth:
+//! a test deploys what a user deploys, give or take those four values.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+/// The three ways the processor's logging is wired (see README: "Three wirings").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wiring {
+    /// processor -> logger component -> provider (wadm.yaml)
+    Linked,
+    /// processor -> provider (manifests/direct.wadm.yaml)
+    Direct,
+    /// processor+logger composed -> provider (manifests/composed.wadm.yaml)
+    Composed,
+}
+
+impl Wiring {
+    pub const ALL: [Wiring; 3] = [Wiring::Linked, Wiring::Direct, Wiring::Composed];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Wiring::Linked => "linked",
+            Wiring::Direct => "direct",
+            Wiring::Composed => "composed",
+        }
+    }
+
+    /// Whether the records of one request reach the sink in the order the processor logged them.
+    ///
+    /// `logging.log` returns nothing, and wRPC (wasmCloud's transport) does not wait for the
+    /// callee of a call without results: the caller goes on once the arguments are sent. Two log
+    /// calls made over the lattice can therefore be handled in either order. Only the composed
+    /// wiring makes them in-process calls; its one lattice hop is `sink.write`, which returns a
+    /// result and so is awaited.
+    pub fn orders_log_calls(self) -> bool {
+        self == Wiring::Composed
+    }
+
+    pub fn manifest(self) -> PathBuf {
+        let root = repo_root();
+        match self {
+            Wiring::Linked => root.join("wadm.yaml"),
+            Wiring::Direct => root.join("manifests/direct.wadm.yaml"),
+            Wiring::Composed => root.join("manifests/composed.wadm.yaml"),
+        }
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A manifest ready to deploy on a private lattice.
+pub struct Rendered {
+    pub app: String,
+    pub version: String,
+    pub yaml: String,
+    /// The file sink of the processor's records.
+    pub log_file: PathBuf,
+    pub http_port: u16,
+}
+
+const DEFAULT_HTTP: &str = "address: 127.0.0.1:8000";
+const DEFAULT_STATE_DIR: &str = "state_dir: /tmp/neon-logs";
+
+pub fn render(wiring: Wiring, app: &str, http_port: u16, state_dir: &Path) -> Result<Rendered> {
+    let path = wiring.manifest();
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let build = repo_root()
+        .join("build")
+        .canonicalize()
+        .context("build/ missing: run scripts/build.sh")?;
+    let mut yaml = replace_once(&text, "\n  name: neon\n", &format!("\n  name: {app}\n"))?;
+    yaml = replace_once(
+        &yaml,
+        DEFAULT_HTTP,
+        &format!("address: 127.0.0.1:{http_port}"),
+    )?;
+    yaml = replace_once(
+        &yaml,
+        DEFAULT_STATE_DIR,
+        &format!("state_dir: {}", state_dir.display()),
+    )?;
+    for relative in ["file://./build/", "file://../build/"] {
+        yaml = yaml.replace(relative, &format!("file://{}/", build.display()));
+    }
+    let version = field(&yaml, "version")?;
+    let file_name = field(&yaml, "file_path")?;
+    Ok(Rendered {
+        app: app.to_string(),
+        version,
+        log_file: state_dir.join(file_name),
+        yaml,
+        http_port,
+    })
+}
+
+fn replace_once(text: &str, from: &str, to: &str) -> Result<String> {
+    if text.matches(from).count() != 1 {
+        bail!("the manifest should hold {from:?} exactly once; did its shape change?");
+    }
+    Ok(text.replacen(from, to, 1))
+}
+
+/// The first `key: value` in the manifest (our manifests are flat enough for this).
+fn field(yaml: &str, key: &str) -> Result<String> {
+    let prefix = format!("{key}:");
+    yaml.lines()
+        .find_map(|line| line.trim().strip_prefix(&prefix))
+        .map(|value| value.trim().trim_matches('"').to_string())
+        .with_context(|| format!("no {key} in the manifest"))
+}

@@ -1,0 +1,55 @@
+//! The logging provider's file sink: one JSON object per line (see providers/logging/README.md).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub level: String,
+    pub source: String,
+    pub message: String,
+}
+
+/// Every record in the file, in order; an absent file has none.
+pub fn read(path: &Path) -> Result<Vec<Record>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    text.lines()
+        .enumerate()
+        .map(|(n, line)| {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .with_context(|| format!("{}:{}: not JSON: {line}", path.display(), n + 1))?;
+            let text = |key: &str| {
+                value[key]
+                    .as_str()
+                    .map(str::to_string)
+                    .with_context(|| format!("{}:{}: no {key}", path.display(), n + 1))
+            };
+            Ok(Record {
+                level: text("level")?,
+                source: text("source")?,
+                message: text("message")?,
+            })
+        })
+        .collect()
+}
+
+/// Waits (bounded) until the file holds at least `count` records, and returns them all.
+pub async fn wait_for(
+    path: &Path,
+    count: usize,
+    limit: std::time::Duration,
+) -> Result<Vec<Record>> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let records = read(path)?;
+        if records.len() >= count || tokio::time::Instant::now() >= deadline {
+            return Ok(records);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

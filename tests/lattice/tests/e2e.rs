@@ -1,0 +1,298 @@
+//! Neon end to end on a real lattice (NATS + wasmCloud host + wadm, started by `wash up`), once
+//! per wiring: HTTP semantics through the http-server provider, every log record in the logging
+//! provider's file sink, load from 64 clients, and undeploy/redeploy.
+//!
+//! Tests take turns (one lattice at a time on a 2-core machine); each brings up a private
+//! lattice and takes it down, with every process it started, when it ends or fails.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use neon_lattice_tests::lattice::free_port;
+use neon_lattice_tests::load::{self, Client};
+use neon_lattice_tests::manifest::{render, Rendered};
+use neon_lattice_tests::records::{self, Record};
+use neon_lattice_tests::{Lattice, Wiring};
+use tokio::sync::Mutex;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+const MIB: usize = 1 << 20;
+const SOURCE: &str = "neon-processor";
+
+fn record(level: &str, message: &str) -> Record {
+    Record {
+        level: level.to_string(),
+        source: SOURCE.to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn started() -> Record {
+    record("info", "Initiating data sequence...")
+}
+
+fn completed() -> Record {
+    record("info", "Sequence complete.")
+}
+
+fn rejected() -> Record {
+    record("warn", "Null data packet received.")
+}
+
+/// Waits until the sink holds `before + expected.len()` records (bounded) and returns the new ones.
+async fn new_records(log: &std::path::Path, before: usize, expected: usize) -> Result<Vec<Record>> {
+    let all = records::wait_for(log, before + expected, Duration::from_secs(30)).await?;
+    // Anything late would show up as extra records: give stragglers a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let all = records::read(log).map(|now| if now.len() > all.len() { now } else { all })?;
+    Ok(all[before.min(all.len())..].to_vec())
+}
+
+/// Deploys the wiring's manifest on the lattice and waits for the first 200; returns the
+/// rendered manifest, a client, and how many records the sink already holds.
+async fn deploy(lattice: &Lattice, wiring: Wiring) -> Result<(Rendered, Client, usize)> {
+    let logs = lattice.work_dir().join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let app = format!("neon-e2e-{}", wiring.name());
+    let rendered = render(wiring, &app, free_port()?, &logs)?;
+    let client = Client::new(rendered.http_port)?;
+    let deploying = Instant::now();
+    lattice.deploy(&rendered, Duration::from_secs(180)).await?;
+    client.wait_ready(Duration::from_secs(60)).await?;
+    eprintln!(
+        "{}: deploy to first 200: {:.2?}",
+        wiring.name(),
+        deploying.elapsed()
+    );
+    // The readiness probe itself was logged: count from here.
+    let before = new_records(&rendered.log_file, 0, 2).await?.len();
+    Ok((rendered, client, before))
+}
+
+async fn pipeline_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<()> {
+    let (rendered, client, before) = deploy(lattice, wiring).await?;
+    let (app, log) = (&rendered.app, &rendered.log_file);
+
+    // HTTP semantics through the whole chain.
+    let hello = client.post("/process", "hello").await?;
+    ensure!(
+        hello.status == 200 && hello.body == "HELLO",
+        "hello: {} {:?}",
+        hello.status,
+        hello.body
+    );
+    let empty = client.post("/process", "").await?;
+    ensure!(
+        empty.status == 400 && empty.body == "Empty payload",
+        "empty: {} {:?}",
+        empty.status,
+        empty.body
+    );
+    let oversize = client.post("/process", vec![b'a'; 2 * MIB]).await?;
+    ensure!(
+        oversize.status == 413,
+        "2 MiB body: {} {:?}",
+        oversize.status,
+        oversize.body
+    );
+    let lossy = client.post("/process", b"caf\xff ok".to_vec()).await?;
+    ensure!(
+        lossy.status == 200 && lossy.body == "CAF\u{FFFD} OK",
+        "invalid UTF-8: {} {:?}",
+        lossy.status,
+        lossy.body
+    );
+    let health = client.get("/healthz").await?;
+    ensure!(
+        health.status == 200 && health.body == "ok",
+        "healthz: {} {:?}",
+        health.status,
+        health.body
+    );
+
+    // Exactly the records those requests make (413 and healthz never reach the processor), in
+    // order where the wiring can keep order (see Wiring::orders_log_calls).
+    let expected = [
+        started(),
+        completed(),
+        started(),
+        rejected(),
+        started(),
+        completed(),
+    ];
+    let got = new_records(log, before, expected.len()).await?;
+    ensure!(
+        same_records(wiring, &got, &expected),
+        "records for the semantic requests: {got:#?}"
+    );
+    let before = before + got.len();
+
+    // 1000 sequential requests: none answered wrong, no record missing or out of order.
+    for i in 0..1000 {
+        let payload = format!("sequence {i}");
+        let reply = client.post("/process", payload.clone()).await?;
+        ensure!(
+            reply.status == 200 && reply.body == payload.to_uppercase(),
+            "request {i}: {} {:?}",
+            reply.status,
+            reply.body
+        );
+    }
+    let got = new_records(log, before, 2000).await?;
+    let expected: Vec<Record> = (0..1000).flat_map(|_| [started(), completed()]).collect();
+    ensure!(
+        same_records(wiring, &got, &expected),
+        "1000 requests left {} records ({} starts, {} completions), first out of place at {:?}",
+        got.len(),
+        got.iter().filter(|r| **r == started()).count(),
+        got.iter().filter(|r| **r == completed()).count(),
+        got.iter().zip(&expected).position(|(a, b)| a != b)
+    );
+
+    // Undeploy: the HTTP listener goes away; deploy the stored version again: it comes back.
+    lattice.undeploy(app, Duration::from_secs(60)).await?;
+    let gone = Instant::now();
+    while client
+        .post("/process", "still there?")
+        .await
+        .is_ok_and(|r| r.status == 200)
+    {
+        ensure!(
+            gone.elapsed() < Duration::from_secs(30),
+            "still serving 30 s after undeploy"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    lattice
+        .deploy_stored(app, &rendered.version, Duration::from_secs(180))
+        .await?;
+    client
+        .wait_ready(Duration::from_secs(60))
+        .await
+        .context("after redeploy")?;
+    let again = client.post("/process", "again").await?;
+    ensure!(
+        again.status == 200 && again.body == "AGAIN",
+        "after redeploy: {} {:?}",
+        again.status,
+        again.body
+    );
+    Ok(())
+}
+
+async fn load_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<()> {
+    let (rendered, client, before) = deploy(lattice, wiring).await?;
+    let log = &rendered.log_file;
+    // 64 concurrent clients for 5 s: every answer right, every request's two records there.
+    let report = load::run(&client, 64, Duration::from_secs(5), usize::MAX).await;
+    eprintln!(
+        "{}: 64 clients for 5 s: {}",
+        wiring.name(),
+        report.summary()
+    );
+    ensure!(
+        report.failed == 0 && report.ok > 0,
+        "load: {} failed: {:?}",
+        report.failed,
+        report.failures
+    );
+    let got = new_records(log, before, 2 * report.ok).await?;
+    let starts = got.iter().filter(|r| **r == started()).count();
+    let completes = got.iter().filter(|r| **r == completed()).count();
+    ensure!(
+        got.len() == 2 * report.ok && starts == report.ok && completes == report.ok,
+        "{} requests under load left {} records ({starts} starts, {completes} completions)",
+        report.ok,
+        got.len()
+    );
+
+    Ok(())
+}
+
+/// Equal records; in equal order only where the wiring guarantees order.
+fn same_records(wiring: Wiring, got: &[Record], expected: &[Record]) -> bool {
+    if wiring.orders_log_calls() {
+        return got == expected;
+    }
+    let key = |r: &Record| (r.level.clone(), r.source.clone(), r.message.clone());
+    let mut got: Vec<_> = got.iter().map(key).collect();
+    let mut expected: Vec<_> = expected.iter().map(key).collect();
+    got.sort();
+    expected.sort();
+    got == expected
+}
+
+type Scenario =
+    for<'a> fn(
+        &'a Lattice,
+        Wiring,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
+
+async fn run(wiring: Wiring, scenario: Scenario) {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let lattice = match Lattice::start(wiring.name()).await {
+        Ok(lattice) => lattice,
+        Err(e) => panic!("{} wiring: starting the lattice: {e:#}", wiring.name()),
+    };
+    // Panic while the lattice is alive: its Drop then keeps the logs for the post-mortem.
+    if let Err(e) = scenario(&lattice, wiring).await {
+        panic!(
+            "{} wiring: {e:#} (lattice files: {})",
+            wiring.name(),
+            lattice.work_dir().display()
+        );
+    }
+}
+
+fn pipeline(
+    lattice: &Lattice,
+    wiring: Wiring,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + '_>> {
+    Box::pin(pipeline_on_the_lattice(lattice, wiring))
+}
+
+fn load(
+    lattice: &Lattice,
+    wiring: Wiring,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + '_>> {
+    Box::pin(load_on_the_lattice(lattice, wiring))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linked_pipeline_on_a_real_lattice() {
+    run(Wiring::Linked, pipeline).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_pipeline_on_a_real_lattice() {
+    run(Wiring::Direct, pipeline).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composed_pipeline_on_a_real_lattice() {
+    run(Wiring::Composed, pipeline).await;
+}
+
+// 64 clients for 5 s, every answer checked. Known to fail today (about 1% of requests: hung
+// until the client's timeout in the direct wiring, a trap reported as 500 in the composed one),
+// so not part of the default run; see the note on the lattice issue. Run them with
+// `cargo test --release -p neon-lattice-tests -- --ignored`.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "about 1% of requests fail under 64 clients: under investigation"]
+async fn linked_pipeline_under_64_clients() {
+    run(Wiring::Linked, load).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "about 1% of requests fail under 64 clients: under investigation"]
+async fn direct_pipeline_under_64_clients() {
+    run(Wiring::Direct, load).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "about 1% of requests fail under 64 clients: under investigation"]
+async fn composed_pipeline_under_64_clients() {
+    run(Wiring::Composed, load).await;
+}
