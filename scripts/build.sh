@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds Neon's components in release and composes processor + logger into one component.
+# Builds Neon's components in release, composes processor + logger into one component, and
+# packs the logging provider:
 #
 #   build/processor.wasm  build/logger.wasm  build/gateway.wasm  build/processor-composed.wasm
+#   build/neon-logging-provider.par.gz
 #
 # With wash on PATH each component is built by `wash build --skip-fetch` (what a wasmCloud user
 # runs; --skip-fetch because every WIT dependency is vendored in wit/ and nothing may be
@@ -15,6 +17,31 @@ use_wash=1
 command -v wash >/dev/null 2>&1 || use_wash=0
 
 mkdir -p "$NEON_BUILD"
+
+# True when $1 exists and no file under the other paths changed since it was built: a warm
+# build then skips the step (set NEON_REBUILD=1 to force).
+up_to_date() {
+    local artifact="$1"
+    shift
+    [[ -z "${NEON_REBUILD:-}" && -f "$artifact" ]] &&
+        [[ -z "$(find "$@" -newer "$artifact" -type f -not -path '*/target/*' -not -path '*/build/*' -print -quit)" ]]
+}
+
+# The provider is a native crate: it builds in the shared native target dir (common.sh).
+step "wash build --skip-fetch: logging provider -> neon-logging-provider.par.gz"
+command -v wash >/dev/null 2>&1 || die "wash not found: run scripts/setup.sh (installs wash $NEON_WASH_VERSION)"
+if up_to_date "$NEON_BUILD/neon-logging-provider.par.gz" "$NEON_ROOT/providers/logging" \
+    "$NEON_ROOT/wit/system" "$NEON_ROOT/Cargo.lock"; then
+    info "up to date, skipped"
+else
+    log="$CARGO_TARGET_DIR/wash-build-logging-provider.log"
+    mkdir -p "$CARGO_TARGET_DIR"
+    if ! (cd "$NEON_ROOT/providers/logging" && wash build --skip-fetch >"$log" 2>&1); then
+        cat "$log" >&2
+        die "wash build failed for the logging provider (rerun: cd providers/logging && wash build --skip-fetch)"
+    fi
+fi
+
 cd "$NEON_ROOT/components"
 # Components keep their own small target dir (components/target), where their wasmcloud.toml
 # files point wash; the shared native target dir is for the heavy native crates.
@@ -23,6 +50,11 @@ export CARGO_TARGET_DIR="$NEON_ROOT/components/target"
 if ((use_wash)); then
     for component in "${COMPONENTS[@]}"; do
         step "wash build --skip-fetch: $component"
+        if up_to_date "$NEON_BUILD/$component.wasm" "$component" guest-rt Cargo.toml Cargo.lock \
+            "$NEON_ROOT/wit"; then
+            info "up to date, skipped"
+            continue
+        fi
         # wash 0.43 is chatty (debug lines, signing notes): keep its output for when it fails.
         log="$CARGO_TARGET_DIR/wash-build-$component.log"
         if ! (cd "$component" && wash build --skip-fetch >"$log" 2>&1); then
@@ -44,6 +76,6 @@ command -v wac >/dev/null 2>&1 ||
 wac plug "$NEON_BUILD/processor.wasm" --plug "$NEON_BUILD/logger.wasm" \
     -o "$NEON_BUILD/processor-composed.wasm"
 
-for artifact in "${COMPONENTS[@]}" processor-composed; do
-    info "$(printf '%-24s %7d bytes' "$artifact.wasm" "$(stat -c %s "$NEON_BUILD/$artifact.wasm")")"
+for artifact in "${COMPONENTS[@]/%/.wasm}" processor-composed.wasm neon-logging-provider.par.gz; do
+    info "$(printf '%-30s %8d bytes' "$artifact" "$(stat -c %s "$NEON_BUILD/$artifact")")"
 done

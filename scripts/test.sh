@@ -41,7 +41,25 @@ harness_tests() {
 suite "lint (fmt, clippy -D warnings)" lint
 suite "component unit tests" component_unit_tests
 suite "components in Wasmtime + capability audit" harness_tests
+provider_tests() {
+    # Unit tests, and the provider binary against a real nats-server over wRPC.
+    (cd "$NEON_ROOT" && cargo test --release -p neon-logging-provider)
+}
+
+platform_unit_tests() {
+    (cd "$NEON_ROOT" && cargo test --release -p neon-wasmcloud-host)
+}
+
+lattice_tests() {
+    # Each wiring on its own private `wash up` lattice: HTTP through the http-server provider,
+    # records in the logging provider's sink, undeploy/redeploy.
+    (cd "$NEON_ROOT" && cargo test --release -p neon-lattice-tests)
+}
+
 suite "platform smoke (wash up: NATS + host + wadm)" "$NEON_ROOT/tests/platform-smoke.sh"
+suite "host launcher unit tests" platform_unit_tests
+suite "logging provider (unit + real nats-server)" provider_tests
+suite "end to end on a real lattice (3 wirings)" lattice_tests
 
 echo
 for name in "${passed[@]}"; do echo "  ok    $name"; done

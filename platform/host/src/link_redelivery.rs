@@ -88,7 +88,8 @@ async fn watch(settings: Settings) -> anyhow::Result<()> {
 fn started_here(payload: &[u8], host_id: &str) -> Option<String> {
     let event: serde_json::Value = serde_json::from_slice(payload).ok()?;
     let data = &event["data"];
-    (data["host_id"].as_str()? == host_id).then(|| data["provider_id"].as_str().map(String::from))?
+    (data["host_id"].as_str()? == host_id)
+        .then(|| data["provider_id"].as_str().map(String::from))?
 }
 
 async fn redeliver(ctl: &Client, provider_id: &str) -> anyhow::Result<()> {
@@ -123,11 +124,24 @@ async fn redeliver(ctl: &Client, provider_id: &str) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if !deleted.succeeded() {
-            warn!(provider_id, link = name, "delete refused: {}", deleted.message());
+            warn!(
+                provider_id,
+                link = name,
+                "delete refused: {}",
+                deleted.message()
+            );
         }
-        let put = ctl.put_link(link).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let put = ctl
+            .put_link(link)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         if !put.succeeded() {
-            warn!(provider_id, link = name, "re-put refused: {}", put.message());
+            warn!(
+                provider_id,
+                link = name,
+                "re-put refused: {}",
+                put.message()
+            );
         }
     }
     Ok(())

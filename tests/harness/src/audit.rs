@@ -40,8 +40,16 @@ pub fn surface(wasm: &[u8]) -> Result<Surface> {
     };
     let world = &resolve.worlds[world];
     Ok(Surface {
-        imports: world.imports.iter().map(|(key, item)| name(&resolve, key, item)).collect(),
-        exports: world.exports.iter().map(|(key, item)| name(&resolve, key, item)).collect(),
+        imports: world
+            .imports
+            .iter()
+            .map(|(key, item)| name(&resolve, key, item))
+            .collect(),
+        exports: world
+            .exports
+            .iter()
+            .map(|(key, item)| name(&resolve, key, item))
+            .collect(),
     })
 }
 
@@ -49,9 +57,7 @@ fn name(resolve: &Resolve, key: &WorldKey, item: &WorldItem) -> String {
     match (key, item) {
         (WorldKey::Interface(id), _) => {
             let interface = &resolve.interfaces[*id];
-            let package = interface
-                .package
-                .map(|p| resolve.packages[p].name.clone());
+            let package = interface.package.map(|p| resolve.packages[p].name.clone());
             match (package, &interface.name) {
                 (Some(package), Some(iface)) => {
                     format!("{}:{}/{}", package.namespace, package.name, iface)

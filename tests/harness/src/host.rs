@@ -130,21 +130,17 @@ pub fn linker(engine: &Engine) -> Result<Linker<HostState>> {
         WasiConfig::from(&state.config)
     })?;
     processor::cyber::system::types::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
-    processor::cyber::system::logging::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| {
-        s
-    })?;
+    processor::cyber::system::logging::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
     logger::cyber::system::sink::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
     // No bindings for a world that imports `processing` alone; one function is simply wrapped.
-    linker
-        .instance("cyber:core/processing@0.1.0")?
-        .func_wrap(
-            "process",
-            |mut store, (data,): (Vec<u8>,)| -> Result<(Result<String, String>,)> {
-                let state: &mut HostState = store.data_mut();
-                let result = (state.process)(&data);
-                state.processed.push(data);
-                Ok((result,))
-            },
-        )?;
+    linker.instance("cyber:core/processing@0.1.0")?.func_wrap(
+        "process",
+        |mut store, (data,): (Vec<u8>,)| -> Result<(Result<String, String>,)> {
+            let state: &mut HostState = store.data_mut();
+            let result = (state.process)(&data);
+            state.processed.push(data);
+            Ok((result,))
+        },
+    )?;
     Ok(linker)
 }

@@ -110,7 +110,9 @@ impl Harness {
         let (result, processor) = self
             .process(Artifact::Processor, HostState::new(&[]), data)
             .await?;
-        let logger = self.log(HostState::new(logger_config), &processor.logs).await?;
+        let logger = self
+            .log(HostState::new(logger_config), &processor.logs)
+            .await?;
         Ok((result, logger.sink))
     }
 
@@ -136,7 +138,9 @@ impl Harness {
         let proxy = Proxy::instantiate_async(&mut store, &component, &self.linker)
             .await
             .context("instantiating gateway.wasm")?;
-        let request = store.data_mut().new_incoming_request(Scheme::Http, request)?;
+        let request = store
+            .data_mut()
+            .new_incoming_request(Scheme::Http, request)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let outparam = store.data_mut().new_response_outparam(sender)?;
         // The guest streams the body after handing over the response: read it while the call

@@ -21,7 +21,10 @@ fn set(items: &[&str]) -> std::collections::BTreeSet<String> {
 fn processor_imports_its_logging_contract_and_nothing_else() {
     let processor = surface(Artifact::Processor);
     // no_std: not even the WASI interfaces Rust std pulls in.
-    assert_eq!(processor.imports, set(&["cyber:system/types", "cyber:system/logging"]));
+    assert_eq!(
+        processor.imports,
+        set(&["cyber:system/types", "cyber:system/logging"])
+    );
     assert_eq!(processor.exports, set(&["cyber:core/processing"]));
 }
 
@@ -60,7 +63,11 @@ fn gateway_serves_http_but_cannot_make_requests() {
 #[test]
 fn composed_component_no_longer_imports_logging() {
     let composed = surface(Artifact::Composed);
-    assert!(!composed.imports.contains("cyber:system/logging"), "{:?}", composed.imports);
+    assert!(
+        !composed.imports.contains("cyber:system/logging"),
+        "{:?}",
+        composed.imports
+    );
     assert!(composed.imports.contains("cyber:system/sink"));
     // The processor adds nothing to the logger's imports but what `logging` satisfied inside.
     assert_eq!(composed.imports, set(&LOGGER_IMPORTS));
@@ -70,7 +77,11 @@ fn composed_component_no_longer_imports_logging() {
 #[test]
 fn no_component_can_reach_network_or_files() {
     for artifact in Artifact::ALL {
-        assert_eq!(forbidden_imports(&surface(artifact)), Vec::<String>::new(), "{artifact:?}");
+        assert_eq!(
+            forbidden_imports(&surface(artifact)),
+            Vec::<String>::new(),
+            "{artifact:?}"
+        );
     }
 }
 
@@ -79,10 +90,13 @@ fn the_audit_flags_what_it_should() {
     // The checks above pass only because the components are clean: the same checks report the
     // gateway's HTTP import against the processor's allow-list, and a socket import as forbidden.
     let gateway = surface(Artifact::Gateway);
-    assert!(unexpected_imports(&gateway, &["cyber:system/logging"]).contains(&"wasi:http/types".to_string()));
+    assert!(unexpected_imports(&gateway, &["cyber:system/logging"])
+        .contains(&"wasi:http/types".to_string()));
     let mut with_socket = gateway.clone();
     with_socket.imports.insert("wasi:sockets/tcp".to_string());
-    with_socket.imports.insert("wasi:http/outgoing-handler".to_string());
+    with_socket
+        .imports
+        .insert("wasi:http/outgoing-handler".to_string());
     assert_eq!(
         forbidden_imports(&with_socket),
         ["wasi:http/outgoing-handler", "wasi:sockets/tcp"]

@@ -33,7 +33,10 @@ async fn composed_matches_linked_for_a_table_of_inputs() {
             let (linked_result, linked_sink) = harness.linked(config, input).await.expect("linked");
             let (composed_result, composed_sink) =
                 harness.composed(config, input).await.expect("composed");
-            let label = format!("input {:?} config {config:?}", String::from_utf8_lossy(&input[..input.len().min(20)]));
+            let label = format!(
+                "input {:?} config {config:?}",
+                String::from_utf8_lossy(&input[..input.len().min(20)])
+            );
             assert_eq!(composed_result, linked_result, "{label}");
             assert_eq!(records(&composed_sink), records(&linked_sink), "{label}");
         }
@@ -42,12 +45,19 @@ async fn composed_matches_linked_for_a_table_of_inputs() {
 
 #[tokio::test]
 async fn composed_pipeline_logs_the_seed_lines() {
-    let (result, sink) = common::harness().composed(&[("source", "neon-test")], b"abc").await.expect("composed");
+    let (result, sink) = common::harness()
+        .composed(&[("source", "neon-test")], b"abc")
+        .await
+        .expect("composed");
     assert_eq!(result, Ok("ABC".to_string()));
     assert_eq!(
         records(&sink),
         [
-            (Level::Info, "Initiating data sequence...".into(), "neon-test".into()),
+            (
+                Level::Info,
+                "Initiating data sequence...".into(),
+                "neon-test".into()
+            ),
             (Level::Info, "Sequence complete.".into(), "neon-test".into()),
         ]
     );

@@ -21,7 +21,12 @@ fn state(config: &[(&str, &str)]) -> HostState {
     HostState::new(config).with_processing(processing_like_the_processor)
 }
 
-fn request(method: &str, path: &str, body: RequestBody, length: Option<usize>) -> hyper::Request<RequestBody> {
+fn request(
+    method: &str,
+    path: &str,
+    body: RequestBody,
+    length: Option<usize>,
+) -> hyper::Request<RequestBody> {
     let mut builder = hyper::Request::builder()
         .method(method)
         .uri(format!("http://localhost{path}"));
@@ -32,12 +37,19 @@ fn request(method: &str, path: &str, body: RequestBody, length: Option<usize>) -
 }
 
 async fn send(state: HostState, request: hyper::Request<RequestBody>) -> HttpReply {
-    common::harness().http(state, request).await.expect("gateway call")
+    common::harness()
+        .http(state, request)
+        .await
+        .expect("gateway call")
 }
 
 async fn post(config: &[(&str, &str)], body: Vec<u8>) -> HttpReply {
     let length = body.len();
-    send(state(config), request("POST", "/process", full(body), Some(length))).await
+    send(
+        state(config),
+        request("POST", "/process", full(body), Some(length)),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -101,7 +113,11 @@ async fn invalid_max_body_bytes_falls_back_to_the_default_and_says_so() {
     let config = [("max_body_bytes", "lots")];
     let reply = post(&config, vec![b'a'; MIB]).await;
     assert_eq!(reply.status, 200);
-    assert!(reply.state.stderr().contains("max_body_bytes"), "{}", reply.state.stderr());
+    assert!(
+        reply.state.stderr().contains("max_body_bytes"),
+        "{}",
+        reply.state.stderr()
+    );
     assert_eq!(post(&config, vec![b'a'; MIB + 1]).await.status, 413);
 }
 
@@ -132,7 +148,11 @@ async fn unknown_paths_are_404() {
 
 #[tokio::test]
 async fn query_string_does_not_change_the_route() {
-    let reply = send(state(&[]), request("POST", "/process?trace=1", full("abc"), Some(3))).await;
+    let reply = send(
+        state(&[]),
+        request("POST", "/process?trace=1", full("abc"), Some(3)),
+    )
+    .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.text(), "ABC");
 }

@@ -9,7 +9,10 @@ use neon_harness::{Entry, HostState, Level};
 
 async fn log_with(state: HostState, calls: &[(&str, Level)]) -> HostState {
     let calls: Vec<(String, Level)> = calls.iter().map(|(m, l)| (m.to_string(), *l)).collect();
-    common::harness().log(state, &calls).await.expect("logger call")
+    common::harness()
+        .log(state, &calls)
+        .await
+        .expect("logger call")
 }
 
 async fn sink_after(config: &[(&str, &str)], calls: &[(&str, Level)]) -> Vec<Entry> {
@@ -24,7 +27,9 @@ fn summary(entries: &[Entry]) -> Vec<(Level, String, String)> {
 }
 
 fn now_ms() -> u64 {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970");
     now.as_millis() as u64
 }
 
@@ -33,7 +38,11 @@ async fn each_call_becomes_one_entry_with_defaults() {
     let before = now_ms();
     let entries = sink_after(
         &[],
-        &[("a", Level::Info), ("b", Level::Warn), ("c", Level::Critical)],
+        &[
+            ("a", Level::Info),
+            ("b", Level::Warn),
+            ("c", Level::Critical),
+        ],
     )
     .await;
     let after = now_ms();
@@ -56,22 +65,36 @@ async fn each_call_becomes_one_entry_with_defaults() {
 
 #[tokio::test]
 async fn min_level_drops_lower_records() {
-    let calls = [("i", Level::Info), ("w", Level::Warn), ("c", Level::Critical)];
+    let calls = [
+        ("i", Level::Info),
+        ("w", Level::Warn),
+        ("c", Level::Critical),
+    ];
     let warn = sink_after(&[("min_level", "warn")], &calls).await;
     assert_eq!(
-        summary(&warn).iter().map(|e| e.1.as_str()).collect::<Vec<_>>(),
+        summary(&warn)
+            .iter()
+            .map(|e| e.1.as_str())
+            .collect::<Vec<_>>(),
         ["w", "c"]
     );
     let critical = sink_after(&[("min_level", "Critical")], &calls).await;
     assert_eq!(
-        summary(&critical).iter().map(|e| e.1.as_str()).collect::<Vec<_>>(),
+        summary(&critical)
+            .iter()
+            .map(|e| e.1.as_str())
+            .collect::<Vec<_>>(),
         ["c"]
     );
 }
 
 #[tokio::test]
 async fn source_is_stamped_on_every_entry() {
-    let entries = sink_after(&[("source", "edge-7")], &[("x", Level::Info), ("y", Level::Warn)]).await;
+    let entries = sink_after(
+        &[("source", "edge-7")],
+        &[("x", Level::Info), ("y", Level::Warn)],
+    )
+    .await;
     assert_eq!(entries.len(), 2);
     assert!(entries.iter().all(|e| e.source == "edge-7"));
 }
@@ -79,15 +102,27 @@ async fn source_is_stamped_on_every_entry() {
 #[tokio::test]
 async fn redaction_rules_mask_secrets_before_the_sink() {
     let cases = [
-        ("Authorization: Bearer abc.def.ghi", "Authorization: Bearer [REDACTED]"),
-        ("login password=hunter2 done", "login password=[REDACTED] done"),
+        (
+            "Authorization: Bearer abc.def.ghi",
+            "Authorization: Bearer [REDACTED]",
+        ),
+        (
+            "login password=hunter2 done",
+            "login password=[REDACTED] done",
+        ),
         ("secret=s3cr3t&next=1", "secret=[REDACTED]&next=1"),
         ("token=t0k3n", "token=[REDACTED]"),
         ("paid with 4111111111111111", "paid with [REDACTED]"),
-        ("paid with 5500-0000-0000-0004 ok", "paid with [REDACTED] ok"),
+        (
+            "paid with 5500-0000-0000-0004 ok",
+            "paid with [REDACTED] ok",
+        ),
         ("order 12345678 shipped", "order 12345678 shipped"),
     ];
-    let calls: Vec<(&str, Level)> = cases.iter().map(|(input, _)| (*input, Level::Info)).collect();
+    let calls: Vec<(&str, Level)> = cases
+        .iter()
+        .map(|(input, _)| (*input, Level::Info))
+        .collect();
     let entries = sink_after(&[], &calls).await;
     let messages: Vec<&str> = entries.iter().map(|e| e.message.as_str()).collect();
     let expected: Vec<&str> = cases.iter().map(|(_, masked)| *masked).collect();
@@ -101,7 +136,12 @@ async fn bad_config_uses_defaults_and_warns_once_naming_the_key() {
         &[("first", Level::Info), ("second", Level::Info)],
     )
     .await;
-    assert_eq!(entries.len(), 3, "one warning and both records: {:?}", summary(&entries));
+    assert_eq!(
+        entries.len(),
+        3,
+        "one warning and both records: {:?}",
+        summary(&entries)
+    );
     assert_eq!(entries[0].level, Level::Warn);
     assert!(
         entries[0].message.contains("min_level") && entries[0].message.contains("loud"),
