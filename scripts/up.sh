@@ -8,7 +8,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$NEON_ROOT/scripts/lib/lattice.sh"
 
-manifest="${1:-wadm.yaml}"
+manifest="${1:-$NEON_ROOT/wadm.yaml}"
 [[ "$manifest" = /* ]] || manifest="$PWD/$manifest"
 [[ -f "$manifest" ]] || die "no manifest at $manifest"
 # Image paths in the manifests are relative to the repository root: work from there.
@@ -31,12 +31,13 @@ else
 fi
 
 step "deploy $app $version from ${manifest#"$NEON_ROOT"/}"
-if ! app_is_deployed "$app" "$version"; then
+# A deployed version of this app owns the HTTP port itself: deploying another wiring replaces it.
+if [[ -z "$(deployed_version "$app")" ]]; then
     port_free "${http_addr##*:}" ||
         die "HTTP address $http_addr is taken: $(port_owner "${http_addr##*:}"). Free it or change the address in the manifest"
 fi
 deploy_manifest "$manifest" "$app" "$version"
-wait_deployed "$app" 180
+wait_deployed "$app" "$version" 180
 
 step "sample request"
 before=$(line_count "$log_file")

@@ -106,14 +106,14 @@ deploy_manifest() {
 app_status() {
     timeout 20 wash app status "$1" "${LATTICE_CONN[@]}" -o json 2>/dev/null | python3 -c '
 import json, sys
-status = json.load(sys.stdin).get("status", {})
-info = status.get("status", {})
+info = json.load(sys.stdin).get("status", {}).get("status", {})
 print(info.get("type", "unknown"), info.get("message", "") or "", sep="\t")' 2>/dev/null
 }
 
-# Waits until the app is Deployed, printing each change of status; fails with wadm's reason.
+# Waits until this version of the app is Deployed, printing each change of status; fails with
+# wadm's reason. (Right after a deploy the status may still describe the version it replaces.)
 wait_deployed() {
-    local app="$1" limit="$2" start=$SECONDS last="" now type message
+    local app="$1" version="$2" limit="$3" start=$SECONDS last="" now type message
     while true; do
         now="$(app_status "$app")"
         type="${now%%$'\t'*}"
@@ -122,7 +122,8 @@ wait_deployed() {
             info "$app: $type${message:+ ($message)}"
             last="$now"
         fi
-        [[ "$type" == deployed ]] && return 0
+        # wash app status does not say which version it describes; wash app list does.
+        [[ "$type" == deployed ]] && app_is_deployed "$app" "$version" && return 0
         # `failed` is not final: wadm keeps reconciling (a component can start before its named
         # config is stored); only the time limit ends the wait.
         if ((SECONDS - start >= limit)); then
