@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The README's run command (until the lattice deployment lands): builds the components, composes
-# processor + logger, and pushes a payload through the composed component in an embedded
-# Wasmtime, printing the result and the log records that reached the sink.
+# Neon without a lattice: builds the components, composes processor + logger, and pushes a
+# payload through the composed component in an embedded Wasmtime, printing the result and the
+# log records that reached the sink. (The README's run command, on a lattice, is scripts/up.sh.)
 #   scripts/run.sh ["payload"] [--linked] [--config key=value]...
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
