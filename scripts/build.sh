@@ -46,6 +46,7 @@ cd "$NEON_ROOT/components"
 # Components keep their own small target dir (components/target), where their wasmcloud.toml
 # files point wash; the shared native target dir is for the heavy native crates.
 export CARGO_TARGET_DIR="$NEON_ROOT/components/target"
+mkdir -p "$CARGO_TARGET_DIR"
 
 if ((use_wash)); then
     for component in "${COMPONENTS[@]}"; do

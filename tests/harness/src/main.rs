@@ -9,7 +9,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use neon_harness::{Entry, Harness};
+use neon_harness::{Entry, Harness, Level};
 
 struct Args {
     linked: bool,
@@ -50,12 +50,14 @@ fn parse_args() -> Result<Args> {
 }
 
 fn print_entry(entry: &Entry) {
+    let level = match entry.level {
+        Level::Info => "info",
+        Level::Warn => "warn",
+        Level::Critical => "critical",
+    };
     println!(
-        "  {:>13} {:<8} {:<10} {}",
-        entry.timestamp_ms,
-        format!("{:?}", entry.level).to_lowercase(),
-        entry.source,
-        entry.message
+        "  {:>13} {level:<8} {:<10} {}",
+        entry.timestamp_ms, entry.source, entry.message
     );
 }
 
