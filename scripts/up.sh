@@ -41,7 +41,9 @@ wait_deployed "$app" "$version" 180
 
 step "sample request"
 before=$(line_count "$log_file")
-response="$(curl -sS --max-time 10 -X POST --data 'hello from neon' "http://$http_addr/process" -w ' [%{http_code}]')" ||
+# Retries: the host launcher re-delivers provider links right after a deploy (see
+# platform/host/src/link_redelivery.rs), which restarts the HTTP listener once.
+response="$(curl -sS --max-time 10 --retry 5 --retry-delay 1 --retry-all-errors -X POST --data 'hello from neon' "http://$http_addr/process" -w ' [%{http_code}]')" ||
     die "no answer from http://$http_addr/process: see wash app status $app"
 info "POST /process 'hello from neon' -> $response"
 wait_for_lines "$log_file" $((before + 1)) 10

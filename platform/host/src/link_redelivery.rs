@@ -25,10 +25,15 @@ use tracing::{debug, info, warn};
 use wasmcloud_control_interface::{Client, ClientBuilder};
 use wasmcloud_host::url::Url;
 
+/// Between the delete and the put: a provider that had the link needs a moment to let go of
+/// what it held (the http-server provider's listening socket: put back at once, the new
+/// listener fails to bind, measured).
+const RELEASE: Duration = Duration::from_secs(1);
+
 /// Time for a started provider to subscribe to link puts: it does so right after it connects to
-/// NATS, within milliseconds. Short, so the second put lands before traffic does: a provider
-/// that replaces a link on a put briefly pauses that link's calls.
-const SETTLE: Duration = Duration::from_millis(500);
+/// NATS, within milliseconds. Short, so the re-delivery lands before traffic does: the delete
+/// and put briefly take a link down (the http-server provider closes and reopens its listener).
+const SETTLE: Duration = Duration::from_millis(100);
 
 /// How to reach the control interface: the host's own ctl connection settings.
 pub struct Settings {
@@ -123,6 +128,7 @@ async fn redeliver(ctl: &Client, provider_id: &str) -> anyhow::Result<()> {
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        tokio::time::sleep(RELEASE).await;
         if !deleted.succeeded() {
             warn!(
                 provider_id,
