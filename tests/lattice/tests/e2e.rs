@@ -290,22 +290,22 @@ async fn composed_pipeline_on_a_real_lattice() {
 // Long runs: 1000 sequential requests, and 64 clients for 5 s, every answer and record
 // checked. Not in the default run: wrpc-transport-nats 0.29 (inside the host and the providers)
 // can lose the reply to an invocation, and then the request hangs. Measured here: about one
-// request in a few thousand sequentially, about 1% under 64 clients on 2 cores. See the note on
+// request in 15,000 sequentially, about 1% under 64 clients on 2 cores. See the note on
 // the lattice issue. Run them with `cargo test --release -p neon-lattice-tests -- --ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "wrpc-transport-nats 0.29 loses a reply in a few thousand requests: the request hangs"]
+#[ignore = "wrpc-transport-nats 0.29 loses about one reply in 15,000: that request hangs"]
 async fn linked_pipeline_1000_sequential_requests() {
     run(Wiring::Linked, sequential).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "wrpc-transport-nats 0.29 loses a reply in a few thousand requests: the request hangs"]
+#[ignore = "wrpc-transport-nats 0.29 loses about one reply in 15,000: that request hangs"]
 async fn direct_pipeline_1000_sequential_requests() {
     run(Wiring::Direct, sequential).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "wrpc-transport-nats 0.29 loses a reply in a few thousand requests: the request hangs"]
+#[ignore = "wrpc-transport-nats 0.29 loses about one reply in 15,000: that request hangs"]
 async fn composed_pipeline_1000_sequential_requests() {
     run(Wiring::Composed, sequential).await;
 }
