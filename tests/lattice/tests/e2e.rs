@@ -229,11 +229,13 @@ fn same_records(wiring: Wiring, got: &[Record], expected: &[Record]) -> bool {
     got == expected
 }
 
-type Scenario =
-    for<'a> fn(
-        &'a Lattice,
-        Wiring,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
+/// What a test does on its lattice.
+#[derive(Clone, Copy)]
+enum Scenario {
+    Pipeline,
+    Sequential,
+    Load,
+}
 
 async fn run(wiring: Wiring, scenario: Scenario) {
     let _turn = ONE_AT_A_TIME.lock().await;
@@ -241,8 +243,13 @@ async fn run(wiring: Wiring, scenario: Scenario) {
         Ok(lattice) => lattice,
         Err(e) => panic!("{} wiring: starting the lattice: {e:#}", wiring.name()),
     };
+    let outcome = match scenario {
+        Scenario::Pipeline => pipeline_on_the_lattice(&lattice, wiring).await,
+        Scenario::Sequential => sequential_on_the_lattice(&lattice, wiring).await,
+        Scenario::Load => load_on_the_lattice(&lattice, wiring).await,
+    };
     // Panic while the lattice is alive: its Drop then keeps the logs for the post-mortem.
-    if let Err(e) = scenario(&lattice, wiring).await {
+    if let Err(e) = outcome {
         panic!(
             "{} wiring: {e:#} (lattice files: {})",
             wiring.name(),
@@ -251,40 +258,19 @@ async fn run(wiring: Wiring, scenario: Scenario) {
     }
 }
 
-fn pipeline(
-    lattice: &Lattice,
-    wiring: Wiring,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + '_>> {
-    Box::pin(pipeline_on_the_lattice(lattice, wiring))
-}
-
-fn sequential(
-    lattice: &Lattice,
-    wiring: Wiring,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + '_>> {
-    Box::pin(sequential_on_the_lattice(lattice, wiring))
-}
-
-fn load(
-    lattice: &Lattice,
-    wiring: Wiring,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + '_>> {
-    Box::pin(load_on_the_lattice(lattice, wiring))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linked_pipeline_on_a_real_lattice() {
-    run(Wiring::Linked, pipeline).await;
+    run(Wiring::Linked, Scenario::Pipeline).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_pipeline_on_a_real_lattice() {
-    run(Wiring::Direct, pipeline).await;
+    run(Wiring::Direct, Scenario::Pipeline).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn composed_pipeline_on_a_real_lattice() {
-    run(Wiring::Composed, pipeline).await;
+    run(Wiring::Composed, Scenario::Pipeline).await;
 }
 
 // Long runs: 1000 sequential requests, and 64 clients for 5 s, every answer and record
@@ -295,35 +281,35 @@ async fn composed_pipeline_on_a_real_lattice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "wrpc-transport-nats 0.29 loses about one reply in 15,000: that request hangs"]
 async fn linked_pipeline_1000_sequential_requests() {
-    run(Wiring::Linked, sequential).await;
+    run(Wiring::Linked, Scenario::Sequential).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "wrpc-transport-nats 0.29 loses about one reply in 15,000: that request hangs"]
 async fn direct_pipeline_1000_sequential_requests() {
-    run(Wiring::Direct, sequential).await;
+    run(Wiring::Direct, Scenario::Sequential).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "wrpc-transport-nats 0.29 loses about one reply in 15,000: that request hangs"]
 async fn composed_pipeline_1000_sequential_requests() {
-    run(Wiring::Composed, sequential).await;
+    run(Wiring::Composed, Scenario::Sequential).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "wrpc-transport-nats 0.29 loses replies: about 1% of requests hang under 64 clients"]
 async fn linked_pipeline_under_64_clients() {
-    run(Wiring::Linked, load).await;
+    run(Wiring::Linked, Scenario::Load).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "wrpc-transport-nats 0.29 loses replies: about 1% of requests hang under 64 clients"]
 async fn direct_pipeline_under_64_clients() {
-    run(Wiring::Direct, load).await;
+    run(Wiring::Direct, Scenario::Load).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "wrpc-transport-nats 0.29 loses replies: about 1% of requests hang under 64 clients"]
 async fn composed_pipeline_under_64_clients() {
-    run(Wiring::Composed, load).await;
+    run(Wiring::Composed, Scenario::Load).await;
 }
