@@ -47,8 +47,18 @@ impl Artifact {
 }
 
 pub fn build_dir() -> PathBuf {
-    match std::env::var_os("NEON_BUILD_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../build")),
+    if let Some(dir) = std::env::var_os("NEON_BUILD_DIR") {
+        return PathBuf::from(dir);
+    }
+    // Looked up at run time (scripts export NEON_ROOT, `cargo test` sets CARGO_MANIFEST_DIR):
+    // the native target dir is shared between checkouts, so a path compiled in could name
+    // another checkout's build/.
+    match (
+        std::env::var_os("NEON_ROOT"),
+        std::env::var_os("CARGO_MANIFEST_DIR"),
+    ) {
+        (Some(root), _) => PathBuf::from(root).join("build"),
+        (None, Some(manifest_dir)) => PathBuf::from(manifest_dir).join("../../build"),
+        (None, None) => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../build")),
     }
 }

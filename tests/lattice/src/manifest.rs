@@ -49,8 +49,17 @@ impl Wiring {
     }
 }
 
+/// Looked up at run time (scripts export NEON_ROOT, `cargo test` sets CARGO_MANIFEST_DIR): the
+/// native target dir is shared between checkouts, so a path compiled in could name another one.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    match (
+        std::env::var_os("NEON_ROOT"),
+        std::env::var_os("CARGO_MANIFEST_DIR"),
+    ) {
+        (Some(root), _) => PathBuf::from(root),
+        (None, Some(manifest_dir)) => PathBuf::from(manifest_dir).join("../.."),
+        (None, None) => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+    }
 }
 
 /// A manifest ready to deploy on a private lattice.
