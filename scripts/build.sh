@@ -3,6 +3,7 @@
 # packs the logging provider:
 #
 #   build/processor.wasm  build/logger.wasm  build/gateway.wasm  build/processor-composed.wasm
+#   build/hello.wasm (the benchmark's platform ceiling)
 #   build/neon-logging-provider.par.gz
 #
 # With wash on PATH each component is built by `wash build --skip-fetch` (what a wasmCloud user
@@ -11,7 +12,7 @@
 # Usage: scripts/build.sh [--cargo]   (--cargo: skip wash even when present)
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-COMPONENTS=(processor logger gateway)
+COMPONENTS=(processor logger gateway hello)
 use_wash=1
 [[ "${1:-}" == "--cargo" ]] && use_wash=0
 command -v wash >/dev/null 2>&1 || use_wash=0

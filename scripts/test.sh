@@ -56,10 +56,24 @@ lattice_tests() {
     (cd "$NEON_ROOT" && cargo test --release -p neon-lattice-tests)
 }
 
+bench_tools_tests() {
+    # The report generator and the native anchors (figures are scripts/bench.sh's, not tests';
+    # the wrk parser's tests run with the lattice crate's).
+    (cd "$NEON_ROOT" && cargo test --quiet --release -p neon-native -p neon-bench)
+}
+
+edge_tests() {
+    # A hub and three edge nodes (network namespaces, or loopback processes where they cannot be
+    # made), rollout/rollback under traffic, host kill, partition, leaf restart, JetStream count.
+    (cd "$NEON_ROOT" && cargo test --release -p neon-edge-tests -- --nocapture)
+}
+
 suite "platform smoke (wash up: NATS + host + wadm)" "$NEON_ROOT/tests/platform-smoke.sh"
 suite "host launcher unit tests" platform_unit_tests
 suite "logging provider (unit + real nats-server)" provider_tests
 suite "end to end on a real lattice (3 wirings)" lattice_tests
+suite "benchmark tools (parsers, native anchors)" bench_tools_tests
+suite "edge: hub + 3 edge nodes over NATS leaf nodes" edge_tests
 
 echo
 for name in "${passed[@]}"; do echo "  ok    $name"; done

@@ -3,6 +3,7 @@
 //! `wash up` is never touched), the repository's manifests rendered for it, an HTTP load
 //! generator, and a reader for the logging provider's JSON-lines sink.
 
+pub mod bench;
 pub mod lattice;
 pub mod load;
 pub mod manifest;

@@ -67,7 +67,7 @@ pub struct Rendered {
     pub app: String,
     pub version: String,
     pub yaml: String,
-    /// The file sink of the processor's records.
+    /// The file sink of the processor's records (empty for the hello manifest, which logs none).
     pub log_file: PathBuf,
     pub http_port: u16,
 }
@@ -79,10 +79,6 @@ pub fn render(wiring: Wiring, app: &str, http_port: u16, state_dir: &Path) -> Re
     let path = wiring.manifest();
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let build = repo_root()
-        .join("build")
-        .canonicalize()
-        .context("build/ missing: run scripts/build.sh")?;
     let mut yaml = replace_once(&text, "\n  name: neon\n", &format!("\n  name: {app}\n"))?;
     yaml = replace_once(
         &yaml,
@@ -94,9 +90,7 @@ pub fn render(wiring: Wiring, app: &str, http_port: u16, state_dir: &Path) -> Re
         DEFAULT_STATE_DIR,
         &format!("state_dir: {}", state_dir.display()),
     )?;
-    for relative in ["file://./build/", "file://../build/"] {
-        yaml = yaml.replace(relative, &format!("file://{}/", build.display()));
-    }
+    yaml = absolute_images(&yaml)?;
     let version = field(&yaml, "version")?;
     let file_name = field(&yaml, "file_path")?;
     Ok(Rendered {
@@ -106,6 +100,54 @@ pub fn render(wiring: Wiring, app: &str, http_port: u16, state_dir: &Path) -> Re
         yaml,
         http_port,
     })
+}
+
+/// manifests/hello.wadm.yaml, the benchmark's platform ceiling, as app `app` on `http_port`
+/// with `instances` of the hello component (0: deployed but not running, to time a scale-up).
+pub fn render_ceiling(app: &str, http_port: u16, instances: u32) -> Result<Rendered> {
+    let path = repo_root().join("manifests/hello.wadm.yaml");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut yaml = replace_once(
+        &text,
+        "\n  name: neon-hello\n",
+        &format!("\n  name: {app}\n"),
+    )?;
+    yaml = replace_once(
+        &yaml,
+        DEFAULT_HTTP,
+        &format!("address: 127.0.0.1:{http_port}"),
+    )?;
+    yaml = replace_once(&yaml, "instances: 100", &format!("instances: {instances}"))?;
+    // Each instance count is its own version: wadm replaces one with the other in place.
+    yaml = replace_once(
+        &yaml,
+        "version: v0.1.0\n",
+        &format!("version: v0.1.0-x{instances}\n"),
+    )?;
+    yaml = absolute_images(&yaml)?;
+    let version = field(&yaml, "version")?;
+    Ok(Rendered {
+        app: app.to_string(),
+        version,
+        yaml,
+        log_file: PathBuf::new(),
+        http_port,
+    })
+}
+
+/// `file://./build/x` (wadm.yaml) and `file://../build/x` (manifests/) made absolute, so the
+/// rendered manifest deploys from anywhere.
+fn absolute_images(yaml: &str) -> Result<String> {
+    let build = repo_root()
+        .join("build")
+        .canonicalize()
+        .context("build/ missing: run scripts/build.sh")?;
+    let mut yaml = yaml.to_string();
+    for relative in ["file://./build/", "file://../build/"] {
+        yaml = yaml.replace(relative, &format!("file://{}/", build.display()));
+    }
+    Ok(yaml)
 }
 
 fn replace_once(text: &str, from: &str, to: &str) -> Result<String> {

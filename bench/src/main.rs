@@ -1,0 +1,186 @@
+//! `neon-bench`: the in-process half of Neon's benchmark (issue 7) and its report.
+//!
+//!     neon-bench sizes | coldstart | callcost | machine | report   [--out DIR]
+//!
+//! Each measuring subcommand writes one JSON file into the output dir (default build/bench in
+//! the checkout); `report` turns every JSON file there, the lattice half's included, into
+//! docs/benchmarks.md and docs/benchmarks.svg. bench/README.md has the schemas.
+
+mod callcost;
+mod coldstart;
+mod machine;
+mod native;
+mod paths;
+mod report;
+mod schema;
+mod sizes;
+mod stats;
+mod wasm_host;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(
+    name = "neon-bench",
+    about = "Neon's in-process benchmarks and report (issue 7)"
+)]
+struct Cli {
+    /// Where the JSON figures go (and where `report` reads them). Default: build/bench.
+    #[arg(long, global = true)]
+    out: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// sizes.json: each component .wasm and the stripped native pipeline binary.
+    Sizes {
+        /// The native pipeline binary. Default: $CARGO_TARGET_DIR/release/neon-native-pipeline.
+        #[arg(long)]
+        native_bin: Option<PathBuf>,
+    },
+    /// coldstart.json: new instance + first process() in Wasmtime, against spawning the native
+    /// pipeline.
+    Coldstart {
+        #[arg(long)]
+        native_bin: Option<PathBuf>,
+        /// Timed cold starts per wasm variant.
+        #[arg(long, default_value_t = 5000)]
+        runs: usize,
+        /// Timed native spawns.
+        #[arg(long, default_value_t = 200)]
+        native_runs: usize,
+        /// Rounds the runs are split into (their spread is the noise).
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        #[arg(long, default_value_t = 200)]
+        warmup: usize,
+    },
+    /// callcost-composed.json: one log call inside the composed component.
+    Callcost {
+        /// Timed process() pairs.
+        #[arg(long, default_value_t = 100_000)]
+        calls: usize,
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        #[arg(long, default_value_t = 5000)]
+        warmup: usize,
+    },
+    /// machine.json: CPU model, cores, kernel, memory, load, date.
+    Machine,
+    /// docs/benchmarks.md and docs/benchmarks.svg from every JSON file in the output dir.
+    Report {
+        /// Where the report goes. Default: docs/ in the checkout.
+        #[arg(long)]
+        docs: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("neon-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let root = paths::repo_root()?;
+    let build_dir = paths::build_dir(&root);
+    let out = cli
+        .out
+        .clone()
+        .unwrap_or_else(|| paths::default_out_dir(&root));
+    let machine = machine::Machine::detect();
+    eprintln!("machine: {}", machine.line());
+    match cli.command {
+        Command::Sizes { native_bin } => {
+            let native = paths::native_bin(native_bin.as_deref())?;
+            let sizes = sizes::run(&root, &build_dir, &native)?;
+            for file in sizes.artifacts.iter().chain(std::iter::once(&sizes.native)) {
+                println!("{:<32} {:>10} bytes", file.name, file.bytes);
+            }
+            write_json(&out, schema::SIZES, &sizes)
+        }
+        Command::Coldstart {
+            native_bin,
+            runs,
+            native_runs,
+            rounds,
+            warmup,
+        } => {
+            let native = paths::native_bin(native_bin.as_deref())?;
+            let opts = coldstart::Options {
+                runs,
+                rounds,
+                warmup,
+                native_runs,
+            };
+            let cold = coldstart::run(&build_dir, &native, &opts)?;
+            for row in &cold.wasm {
+                println!(
+                    "{:<36} p50 {:>9.2} µs  p99 {:>9.2} µs  (native/wasm p50 {:.0}×)",
+                    row.label,
+                    row.to_first_result_us.p50,
+                    row.to_first_result_us.p99,
+                    cold.native.to_first_result_us.p50 / row.to_first_result_us.p50
+                );
+            }
+            println!(
+                "{:<36} p50 {:>9.2} µs  p99 {:>9.2} µs",
+                "native spawn to first result",
+                cold.native.to_first_result_us.p50,
+                cold.native.to_first_result_us.p99
+            );
+            write_json(&out, schema::COLDSTART, &cold)
+        }
+        Command::Callcost {
+            calls,
+            rounds,
+            warmup,
+        } => {
+            let opts = callcost::Options {
+                calls,
+                rounds,
+                warmup,
+            };
+            let cost = callcost::run(&build_dir, &opts)?;
+            println!(
+                "composed log call: p50 {:.0} ns, p99 {:.0} ns (upper bound p50 {:.0} ns); \
+                 host->logger.log p50 {:.0} ns",
+                cost.composed_log_call_ns.p50,
+                cost.composed_log_call_ns.p99,
+                cost.composed_log_call_upper_bound_ns.p50,
+                cost.logger_export_call_ns.p50
+            );
+            write_json(&out, schema::CALLCOST_COMPOSED, &cost)
+        }
+        Command::Machine => {
+            println!("{}", machine.line());
+            write_json(&out, schema::MACHINE, &machine)
+        }
+        Command::Report { docs } => {
+            let docs = docs.unwrap_or_else(|| root.join("docs"));
+            let (md, svg) = report::run(&out, &docs)?;
+            println!("wrote {} and {}", md.display(), svg.display());
+            Ok(())
+        }
+    }
+}
+
+fn write_json<T: Serialize>(dir: &Path, file: &str, value: &T) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(file);
+    let text = serde_json::to_string_pretty(value).context("encoding JSON")?;
+    std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}

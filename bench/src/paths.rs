@@ -1,0 +1,70 @@
+//! Where things are, decided at run time: the binary lives in a target dir shared between
+//! checkouts, so a path compiled in could name another checkout.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+/// The checkout: `NEON_ROOT` (the scripts export it), else the nearest directory above the
+/// current one that holds Neon's contracts.
+pub fn repo_root() -> Result<PathBuf> {
+    if let Some(root) = std::env::var_os("NEON_ROOT") {
+        return Ok(PathBuf::from(root));
+    }
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    for dir in cwd.ancestors() {
+        if dir.join("wit/system/system.wit").is_file() && dir.join("Cargo.toml").is_file() {
+            return Ok(dir.to_path_buf());
+        }
+    }
+    bail!(
+        "cannot find the Neon checkout above {} (run from inside it or set NEON_ROOT)",
+        cwd.display()
+    )
+}
+
+/// Built components: `NEON_BUILD_DIR`, else build/ in the checkout (what scripts/build.sh writes).
+pub fn build_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("NEON_BUILD_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => root.join("build"),
+    }
+}
+
+/// Default output directory for the JSON files: build/bench.
+pub fn default_out_dir(root: &Path) -> PathBuf {
+    build_dir(root).join("bench")
+}
+
+/// The shared native target dir, as scripts/lib/common.sh sets it.
+fn cargo_target_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let home = std::env::var_os("HOME").context("neither CARGO_TARGET_DIR nor HOME is set")?;
+    Ok(PathBuf::from(home).join(".cache/neon/target"))
+}
+
+/// The native pipeline (bench/native): `--native-bin`, else the release build in the target dir.
+pub fn native_bin(flag: Option<&Path>) -> Result<PathBuf> {
+    let path = match flag {
+        Some(path) => path.to_path_buf(),
+        None => cargo_target_dir()?.join("release/neon-native-pipeline"),
+    };
+    if !path.is_file() {
+        bail!(
+            "native pipeline not found at {} (build it: cargo build --release -p neon-native, \
+             or pass --native-bin PATH)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// `path` relative to the checkout when it is inside it: reports stay readable and portable.
+pub fn display_relative(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}

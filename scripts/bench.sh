@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Neon's benchmark (issue 7): every figure in one run on this machine, then the report.
+#   scripts/bench.sh            full run (~10 min warm on 2 cores)
+#   scripts/bench.sh --quick    fewer, shorter runs: checks the pipeline end to end (~4 min)
+# Writes build/bench/*.json, then docs/benchmarks.md and docs/benchmarks.svg from them.
+# Figures only: nothing here passes or fails on a timing.
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+quick=0
+[[ "${1:-}" == "--quick" ]] && quick=1
+
+"$NEON_ROOT/scripts/setup.sh"
+
+# wrk drives the HTTP figures; Debian packages it (the one registry besides crates.io we use).
+if ! command -v wrk >/dev/null 2>&1; then
+    step "apt-get install wrk"
+    apt-get install -y wrk >/dev/null || die "wrk is needed for the HTTP figures: apt-get install wrk"
+fi
+
+start=$SECONDS
+out="$NEON_BUILD/bench"
+mkdir -p "$out"
+cd "$NEON_ROOT"
+
+step "cargo build --release: neon-bench, neon-native, neon-lattice-bench"
+cargo build --quiet --release -p neon-bench -p neon-native -p neon-lattice-tests --bins
+bin="$CARGO_TARGET_DIR/release"
+
+if ((quick)); then
+    coldstart=(--runs 1000 --native-runs 50 --rounds 5)
+    callcost=(--calls 20000 --rounds 5)
+    lattice=(--duration 2 --repeats 1)
+else
+    coldstart=()
+    callcost=()
+    lattice=(--duration 5 --repeats 3)
+fi
+
+step "machine, sizes"
+"$bin/neon-bench" machine --out "$out"
+"$bin/neon-bench" sizes --out "$out"
+step "cold start: Wasmtime instantiate + first process() vs spawning the native pipeline"
+"$bin/neon-bench" coldstart --out "$out" "${coldstart[@]}"
+step "call cost: one log call inside the composed component"
+"$bin/neon-bench" callcost --out "$out" "${callcost[@]}"
+step "on a private lattice: HTTP (wrk at 1/16/64 clients), deploy-to-ready, linked log call"
+NEON_ROOT="$NEON_ROOT" "$bin/neon-lattice-bench" --out "$out" "${lattice[@]}"
+step "report"
+"$bin/neon-bench" report --out "$out"
+info "figures in $out; report in docs/benchmarks.md and docs/benchmarks.svg ($((SECONDS - start)) s)"

@@ -1,0 +1,87 @@
+//! The log records in the hub's JetStream stream NEON_LOGS, read by a client of our own (not
+//! the provider's): what the tests compare with the requests that got a 200.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use async_nats::jetstream;
+use futures::StreamExt;
+
+pub const STREAM: &str = "NEON_LOGS";
+
+pub struct Records {
+    js: jetstream::Context,
+}
+
+/// One record's fields the tests need (providers/logging/README.md has the whole schema).
+#[derive(Debug)]
+pub struct Record {
+    pub source: String,
+    pub host_id: String,
+}
+
+impl Records {
+    pub async fn connect(nats_port: u16) -> Result<Self> {
+        let client = async_nats::connect(format!("127.0.0.1:{nats_port}"))
+            .await
+            .context("connecting to the hub's NATS")?;
+        Ok(Self {
+            js: jetstream::with_domain(client, "hub"),
+        })
+    }
+
+    /// Records per subject (`neon.logs.<lattice>.<source>`).
+    pub async fn count_by_subject(&self) -> Result<Vec<(String, usize)>> {
+        let stream = self
+            .js
+            .get_stream(STREAM)
+            .await
+            .with_context(|| format!("stream {STREAM} on the hub"))?;
+        let mut subjects = stream.info_with_subjects(">").await?;
+        let mut counts = Vec::new();
+        while let Some(entry) = subjects.next().await {
+            counts.push(entry?);
+        }
+        counts.sort();
+        Ok(counts)
+    }
+
+    pub async fn total(&self) -> Result<u64> {
+        let mut stream = self.js.get_stream(STREAM).await?;
+        Ok(stream.info().await?.state.messages)
+    }
+
+    pub async fn last_sequence(&self) -> Result<u64> {
+        let mut stream = self.js.get_stream(STREAM).await?;
+        Ok(stream.info().await?.state.last_sequence)
+    }
+
+    /// Records stored after sequence `after`, in order.
+    pub async fn since(&self, after: u64) -> Result<Vec<Record>> {
+        let stream = self.js.get_stream(STREAM).await?;
+        let last = self.last_sequence().await?;
+        let mut records = Vec::new();
+        for seq in after + 1..=last {
+            let message = stream.get_raw_message(seq).await?;
+            let json: serde_json::Value = serde_json::from_slice(&message.payload)
+                .with_context(|| format!("record {seq} is not JSON"))?;
+            records.push(Record {
+                source: json["source"].as_str().unwrap_or_default().to_string(),
+                host_id: json["host_id"].as_str().unwrap_or_default().to_string(),
+            });
+        }
+        Ok(records)
+    }
+
+    /// Waits (bounded) until the stream holds at least `want` records; the count it saw last.
+    pub async fn wait_total(&self, want: u64, limit: Duration) -> Result<u64> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let total = self.total().await?;
+            if total >= want || Instant::now() >= deadline {
+                return Ok(total);
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
