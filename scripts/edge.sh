@@ -5,7 +5,7 @@
 #   scripts/edge.sh status          where everything landed, and the app's status
 #   scripts/edge.sh rollout         deploy v2 (logger source neon-edge-v2) in place of v1
 #   scripts/edge.sh rollback        deploy v1 again
-#   scripts/edge.sh test [N]        the edge failure tests, on a private edge lattice of their own
+#   scripts/edge.sh test            the edge failure tests (3 nodes), on a private edge lattice of their own
 #   scripts/edge.sh down            stop everything, remove the namespaces
 # Fault injection, on the edge lattice that is up:
 #   scripts/edge.sh kill-host I     SIGKILL edge node I's wasmCloud host (and its providers)

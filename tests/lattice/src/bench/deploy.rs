@@ -13,18 +13,22 @@ use crate::Rendered;
 const LIMIT: Duration = Duration::from_secs(120);
 
 /// Deploys `rendered` (not deployed before the call) and returns ms from the `wash app deploy`
-/// to the first 200.
-pub async fn to_first_200(lattice: &Lattice, rendered: &Rendered) -> Result<f64> {
+/// to the first 200. `stored`: wadm already holds this version (wadm refuses to store a version
+/// twice), so it is deployed by name, as `wash app deploy <app> <version>`.
+pub async fn to_first_200(lattice: &Lattice, rendered: &Rendered, stored: bool) -> Result<f64> {
     let path = lattice
         .work_dir()
         .join(format!("{}-{}.yaml", rendered.app, rendered.version));
     std::fs::write(&path, &rendered.yaml)?;
     let path = path.display().to_string();
+    let args: Vec<&str> = if stored {
+        vec!["app", "deploy", &rendered.app, &rendered.version]
+    } else {
+        vec!["app", "deploy", &path]
+    };
     let client = Client::new(rendered.http_port)?;
     let start = Instant::now();
-    lattice
-        .wash(&["app", "deploy", &path], Duration::from_secs(60))
-        .await?;
+    lattice.wash(&args, Duration::from_secs(60)).await?;
     first_200(&client, start).await
 }
 
