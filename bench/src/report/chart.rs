@@ -377,26 +377,8 @@ fn simple(area: &Area, panel: &Panel, bars: &[Bar]) -> Result<()> {
             .cloned()
             .unwrap_or_default()
     };
-    let mut chart = ChartBuilder::on(area)
-        .caption(panel.title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(30)
-        .y_label_area_size(80)
-        .build_cartesian_2d(Slots(bars.len()), y0..y1)
-        .map_err(draw_err)?;
+    let mut chart = axes(area, panel, Slots(bars.len()), y0..y1, &x_label)?;
     let (scale, format) = (panel.scale, panel.format);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&|y| format(scale.value(*y)))
-        .y_desc(panel.unit)
-        .x_label_style((FONT, 16))
-        .y_label_style((FONT, 15))
-        .axis_desc_style((FONT, 15))
-        .light_line_style(TRANSPARENT)
-        .draw()
-        .map_err(draw_err)?;
     let base = y0;
     for (i, bar) in bars.iter().enumerate() {
         let x = i as f64;
@@ -441,26 +423,8 @@ fn grouped(area: &Area, panel: &Panel, series: &[Series]) -> Result<()> {
                 c => format!("{c} clients"),
             })
     };
-    let mut chart = ChartBuilder::on(area)
-        .caption(panel.title, (FONT, 20))
-        .margin(12)
-        .x_label_area_size(30)
-        .y_label_area_size(80)
-        .build_cartesian_2d(Slots(HTTP_CLIENTS.len()), y0..y1)
-        .map_err(draw_err)?;
-    let (scale, format) = (panel.scale, panel.format);
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_label_formatter(&x_label)
-        .y_label_formatter(&|y| format(scale.value(*y)))
-        .y_desc(panel.unit)
-        .x_label_style((FONT, 16))
-        .y_label_style((FONT, 15))
-        .axis_desc_style((FONT, 15))
-        .light_line_style(TRANSPARENT)
-        .draw()
-        .map_err(draw_err)?;
+    let mut chart = axes(area, panel, Slots(HTTP_CLIENTS.len()), y0..y1, &x_label)?;
+    let scale = panel.scale;
     let width = 0.8 / series.len().max(1) as f64;
     for (s, (name, color, values)) in series.iter().enumerate() {
         let color = *color;
@@ -493,6 +457,37 @@ fn grouped(area: &Area, panel: &Panel, series: &[Series]) -> Result<()> {
     }
     target_lines(&mut chart, panel, groups)?;
     legend(&mut chart)
+}
+
+/// A panel's frame: caption, axes and the y grid, with `slots` categories along x.
+fn axes<'a, 'b>(
+    area: &'a Area<'b>,
+    panel: &Panel,
+    slots: Slots,
+    y: std::ops::Range<f64>,
+    x_label: &dyn Fn(&f64) -> String,
+) -> Result<Chart<'a, 'b>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(panel.title, (FONT, 20))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(80)
+        .build_cartesian_2d(slots, y)
+        .map_err(draw_err)?;
+    let (scale, format) = (panel.scale, panel.format);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_label_formatter(x_label)
+        .y_label_formatter(&|y| format(scale.value(*y)))
+        .y_desc(panel.unit)
+        .x_label_style((FONT, 16))
+        .y_label_style((FONT, 15))
+        .axis_desc_style((FONT, 15))
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(draw_err)?;
+    Ok(chart)
 }
 
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Slots, RangedCoordf64>>;

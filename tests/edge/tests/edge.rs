@@ -170,7 +170,7 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
         ));
     } else {
         figures.add(
-            "partition: SKIPPED, loopback mode (no network namespaces here: needs root or CAP_NET_ADMIN)"
+            "partition: SKIPPED, loopback mode (NEON_EDGE_MODE=loopback, or no network namespaces here: they need root or CAP_NET_ADMIN); a loopback node cannot be cut off"
                 .to_string(),
         );
     }
