@@ -56,10 +56,9 @@ impl Records {
         Ok(stream.info().await?.state.last_sequence)
     }
 
-    /// Records stored after sequence `after`, in order.
-    pub async fn since(&self, after: u64) -> Result<Vec<Record>> {
+    /// Records with sequence numbers in `after + 1 ..= last`, in order.
+    async fn between(&self, after: u64, last: u64) -> Result<Vec<Record>> {
         let stream = self.js.get_stream(STREAM).await?;
-        let last = self.last_sequence().await?;
         let mut records = Vec::new();
         for seq in after + 1..=last {
             let message = stream.get_raw_message(seq).await?;
@@ -71,6 +70,29 @@ impl Records {
             });
         }
         Ok(records)
+    }
+
+    /// Waits (bounded) until a record stored after sequence `after` matches `wanted`; whether one
+    /// did. Each poll reads only the records that arrived since the previous one.
+    pub async fn wait_for(
+        &self,
+        after: u64,
+        limit: Duration,
+        wanted: impl Fn(&Record) -> bool,
+    ) -> Result<bool> {
+        let deadline = Instant::now() + limit;
+        let mut seen = after;
+        loop {
+            let last = self.last_sequence().await?;
+            if self.between(seen, last).await?.iter().any(&wanted) {
+                return Ok(true);
+            }
+            seen = last;
+            if Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
 
     /// Waits (bounded) until the stream holds at least `want` records; the count it saw last.

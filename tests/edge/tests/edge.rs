@@ -95,17 +95,11 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
             t0.elapsed().as_secs_f64() - 3.0
         ));
         // The new version is the one logging: records with its source arrive.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !records
-            .since(mark)
+        if !records
+            .wait_for(mark, Duration::from_secs(20), |r| r.source == source)
             .await?
-            .iter()
-            .any(|r| r.source == source)
         {
-            if Instant::now() >= deadline {
-                bail!("after {command}, no record with source {source} reached the stream");
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            bail!("after {command}, no record with source {source} reached the stream");
         }
         converge(&edge, NODES + 1, Duration::from_secs(60)).await?;
     }
@@ -194,17 +188,11 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
     converge(&edge, NODES + 1, Duration::from_secs(90)).await?;
     // Serving again: its logging provider writes records once more (the logger's sink calls
     // reach any host's provider, so with traffic this happens within seconds).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !records
-        .since(mark)
+    if !records
+        .wait_for(mark, Duration::from_secs(60), |r| r.host_id == leaf_host)
         .await?
-        .iter()
-        .any(|r| r.host_id == leaf_host)
     {
-        if Instant::now() >= deadline {
-            bail!("edge-{leaf}'s host wrote no record within 60 s of its leaf node restarting");
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        bail!("edge-{leaf}'s host wrote no record within 60 s of its leaf node restarting");
     }
     let back = Instant::now();
     let window = traffic.window(t0, back);

@@ -150,14 +150,20 @@ impl Lattice {
 
     /// Deploys a rendered manifest (stored and deployed by wadm) and waits until it is Deployed.
     pub async fn deploy(&self, rendered: &Rendered, limit: Duration) -> Result<()> {
-        let path = self
-            .work
-            .join(format!("{}-{}.yaml", rendered.app, rendered.version));
-        std::fs::write(&path, &rendered.yaml)?;
-        let path = path.display().to_string();
+        let path = self.write_manifest(rendered)?.display().to_string();
         self.wash(&["app", "deploy", &path], Duration::from_secs(60))
             .await?;
         self.wait_status(&rendered.app, "deployed", limit).await
+    }
+
+    /// Writes the rendered manifest into this lattice's folder, for `wash app deploy <file>`.
+    pub fn write_manifest(&self, rendered: &Rendered) -> Result<PathBuf> {
+        let path = self
+            .work
+            .join(format!("{}-{}.yaml", rendered.app, rendered.version));
+        std::fs::write(&path, &rendered.yaml)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
     }
 
     /// Deploys a version wadm already stores (after an undeploy, say).

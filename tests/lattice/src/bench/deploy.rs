@@ -16,11 +16,7 @@ const LIMIT: Duration = Duration::from_secs(120);
 /// to the first 200. `stored`: wadm already holds this version (wadm refuses to store a version
 /// twice), so it is deployed by name, as `wash app deploy <app> <version>`.
 pub async fn to_first_200(lattice: &Lattice, rendered: &Rendered, stored: bool) -> Result<f64> {
-    let path = lattice
-        .work_dir()
-        .join(format!("{}-{}.yaml", rendered.app, rendered.version));
-    std::fs::write(&path, &rendered.yaml)?;
-    let path = path.display().to_string();
+    let path = lattice.write_manifest(rendered)?.display().to_string();
     let args: Vec<&str> = if stored {
         vec!["app", "deploy", &rendered.app, &rendered.version]
     } else {

@@ -268,13 +268,7 @@ async fn callcost_figures(lattice: &Lattice, logs: &Path) -> Result<Value> {
 async fn wait_gone(lattice: &Lattice, prefix: &str) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let out = lattice
-            .wash(&["get", "inventory", "-o", "json"], Duration::from_secs(30))
-            .await?;
-        let inventory: Value =
-            serde_json::from_str(&out).context("wash get inventory: not JSON")?;
-        let mut ids = Vec::new();
-        collect_ids(&inventory, &mut ids);
+        let ids = inventory_ids(lattice).await?;
         if !ids.iter().any(|id| id.starts_with(prefix)) {
             return Ok(());
         }
@@ -285,17 +279,24 @@ async fn wait_gone(lattice: &Lattice, prefix: &str) -> Result<()> {
     }
 }
 
-/// The id wadm gave the app's component whose id ends with `suffix`, from `wash get inventory`.
+/// The id wadm gave the app's component whose id ends with `suffix`.
 async fn component_id(lattice: &Lattice, suffix: &str) -> Result<String> {
+    let ids = inventory_ids(lattice).await?;
+    ids.iter()
+        .find(|id| id.ends_with(suffix))
+        .cloned()
+        .with_context(|| format!("no component id ending in {suffix} in the inventory: {ids:?}"))
+}
+
+/// The ids of every component and provider on every host, from `wash get inventory`.
+async fn inventory_ids(lattice: &Lattice) -> Result<Vec<String>> {
     let out = lattice
         .wash(&["get", "inventory", "-o", "json"], Duration::from_secs(30))
         .await?;
     let inventory: Value = serde_json::from_str(&out).context("wash get inventory: not JSON")?;
     let mut ids = Vec::new();
     collect_ids(&inventory, &mut ids);
-    ids.into_iter()
-        .find(|id| id.ends_with(suffix))
-        .with_context(|| format!("no component id ending in {suffix} in the inventory: {out}"))
+    Ok(ids)
 }
 
 fn collect_ids(value: &Value, ids: &mut Vec<String>) {
