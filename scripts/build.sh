@@ -32,7 +32,7 @@ up_to_date() {
 step "wash build --skip-fetch: logging provider -> neon-logging-provider.par.gz"
 command -v wash >/dev/null 2>&1 || die "wash not found: run scripts/setup.sh (installs wash $NEON_WASH_VERSION)"
 if up_to_date "$NEON_BUILD/neon-logging-provider.par.gz" "$NEON_ROOT/providers/logging" \
-    "$NEON_ROOT/wit/system" "$NEON_ROOT/Cargo.lock"; then
+    "$NEON_ROOT/wit/system" "$NEON_ROOT/Cargo.lock" "$NEON_ROOT/patches"; then
     info "up to date, skipped"
 else
     log="$CARGO_TARGET_DIR/wash-build-logging-provider.log"

@@ -9,6 +9,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/platform.sh
 source "$NEON_ROOT/scripts/lib/platform.sh"
+# shellcheck source=lib/patches.sh
+source "$NEON_ROOT/scripts/lib/patches.sh"
 
 # Two set-ups at once would race on cargo installs and on the placed binaries.
 mkdir -p "$NEON_CACHE"
@@ -21,15 +23,12 @@ ensure_wash
 ensure_wac
 ensure_wasm_tools
 ensure_nats_server
+ensure_patched_crates
 ensure_platform_built
 ensure_platform_placed
 ensure_http_server_par
 
-# --- components: build step (scripts/build.sh, owned by the components side) ---
-if [[ -x "$NEON_ROOT/scripts/build.sh" ]]; then
-    "$NEON_ROOT/scripts/build.sh"
-fi
-# --- end of component build step ---
+"$NEON_ROOT/scripts/build.sh"
 
 platform_summary
 info "took $((SECONDS - start)) s"

@@ -14,6 +14,8 @@ NEON_WASM_TOOLS_PKG_VERSION="1.262.0.0"
 NEON_NATS_VERSION="2.11.3"
 NEON_HOST_VERSION="1.9.1"   # what our host launcher reports, and the folder wash looks in
 NEON_WADM_VERSION="0.21.1"
+# The host's limit on one invocation with the calls it makes, in ms (scripts pass it to wash up).
+NEON_MAX_EXECUTION_TIME_MS="${NEON_MAX_EXECUTION_TIME_MS:-5000}"
 
 # Native builds (platform launchers, provider, test harness) share one target directory outside
 # the checkout, so a fresh clone on a warm machine reuses what was compiled before: the

@@ -10,9 +10,11 @@ NEON_LOG_DIR="${NEON_LOG_DIR:-/tmp/neon-logs}"
 # `wash` against the current lattice: the user's default, or a private one (lattice_start_private).
 LATTICE_CONN=(--ctl-host 127.0.0.1 --ctl-port "$NEON_NATS_PORT")
 
-# The platform versions wash must use: with them it looks up nothing online.
+# The platform versions wash must use (with them it looks up nothing online), and the host's
+# execution limit: an invocation, with the calls it makes, fails after 5 s and gives its instance
+# slot back (wash's own default is 10 minutes, during which a hung call holds its slot).
 WASH_UP_VERSIONS=(--wasmcloud-version "v$NEON_HOST_VERSION" --wadm-version "v$NEON_WADM_VERSION"
-    --nats-version "v$NEON_NATS_VERSION")
+    --nats-version "v$NEON_NATS_VERSION" --max-execution-time-ms "$NEON_MAX_EXECUTION_TIME_MS")
 
 # One value from a manifest: name, version, http_address (the http-server link's address),
 # file_path (the logging sink's file). Plain text search: the manifests are ours and flat.

@@ -124,12 +124,13 @@ EOF
     reports "$want" "$bin" version || die "extracted nats-server does not report $want"
 }
 
-# Fingerprint of what the platform binaries are built from: our launchers and the toolchain.
-# (The upstream crates are pinned with `=` in their Cargo.toml files, which are included.)
+# Fingerprint of what the platform binaries are built from: the toolchain, our launchers, the
+# workspace manifest and lock file (versions, [patch.crates-io]) and our patches to upstream.
 platform_fingerprint() {
     {
         echo "$NEON_RUST_TOOLCHAIN"
-        (cd "$NEON_ROOT" && find platform -type f \( -name '*.rs' -o -name Cargo.toml \) | LC_ALL=C sort | xargs sha256sum)
+        (cd "$NEON_ROOT" && find platform patches -type f | LC_ALL=C sort | xargs sha256sum)
+        (cd "$NEON_ROOT" && sha256sum Cargo.toml Cargo.lock)
     } | sha256sum | cut -d' ' -f1
 }
 

@@ -183,8 +183,10 @@ struct Args {
     /// Delay between asking a provider to stop and killing it, in ms
     #[arg(long = "provider-shutdown-delay-ms", alias = "provider-shutdown-delay", env = "WASMCLOUD_PROV_SHUTDOWN_DELAY_MS", default_value = "300", value_parser = millis)]
     provider_shutdown_delay: Duration,
-    /// Maximum execution time of one component invocation, in ms
-    #[arg(long = "max-execution-time-ms", env = "WASMCLOUD_MAX_EXECUTION_TIME_MS", default_value = "600000", value_parser = millis)]
+    /// Maximum execution time of one component invocation, in ms; also bounds the component's
+    /// outgoing calls. When it fires, the invocation fails and its instance slot comes back.
+    /// The host's deadline ticks once a second, so below ~3 s it can fire almost at once.
+    #[arg(long = "max-execution-time-ms", env = "WASMCLOUD_MAX_EXECUTION_TIME_MS", default_value = "5000", value_parser = millis)]
     max_execution_time: Duration,
     #[arg(long = "max-linear-memory-bytes", env = "WASMCLOUD_MAX_LINEAR_MEMORY", default_value_t = 256 << 20)]
     max_linear_memory: u32,
@@ -231,7 +233,8 @@ struct Args {
     )]
     oci_password: Option<String>,
 
-    /// Experimental host features, e.g. `builtin-http-server` (repeatable, comma-separated)
+    /// Experimental host features, e.g. `builtin-messaging-nats` (repeatable, comma-separated).
+    /// `builtin-http-server` is always on: Neon's manifests serve HTTP from it.
     #[arg(
         long = "feature",
         env = "WASMCLOUD_EXPERIMENTAL_FEATURES",
@@ -443,7 +446,11 @@ async fn main() -> anyhow::Result<()> {
         max_components: args.max_components,
         max_core_instances_per_component: args.max_core_instances_per_component,
         heartbeat_interval: args.heartbeat_interval,
-        experimental_features: args.features.into_iter().sum(),
+        experimental_features: args
+            .features
+            .into_iter()
+            .chain([Features::new().enable_builtin_http_server()])
+            .sum(),
         http_admin: args.http_admin,
         enable_component_auction: args.enable_component_auction,
         enable_provider_auction: args.enable_provider_auction,

@@ -27,6 +27,10 @@ const WASH_UP_VERSIONS: [&str; 6] = [
     "--nats-version",
     "v2.11.3",
 ];
+/// What wash up passes to the host as its execution limit (wash's own default is 10 minutes):
+/// an invocation, with the calls it makes, fails after this long and gives its instance slot
+/// back, so a call that never gets its reply cannot take the app down.
+pub const MAX_EXECUTION_TIME_MS: &str = "5000";
 
 pub struct Lattice {
     pub name: String,
@@ -70,6 +74,7 @@ impl Lattice {
         let log = lattice.work.join("host.log");
         let mut args = vec!["up", "-d", "--nats-port", &port, "--lattice", &lattice.name];
         args.extend(WASH_UP_VERSIONS);
+        args.extend(["--max-execution-time-ms", MAX_EXECUTION_TIME_MS]);
         let log_arg = log.display().to_string();
         args.extend(["--host-log-path", &log_arg, "--label", "neon.test=lattice"]);
         lattice.wash(&args, Duration::from_secs(120)).await?;
@@ -200,6 +205,32 @@ impl Lattice {
         }
     }
 
+    /// Sends `signal` (`-STOP`, `-CONT`, `-KILL`) to this lattice's processes whose command line
+    /// also contains `name` (a provider's binary, say); how many there were, an error if none.
+    pub fn signal(&self, name: &str, signal: &str) -> Result<usize> {
+        let pids: Vec<String> = self
+            .processes()
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(name))
+            })
+            .map(|pid| pid.to_string())
+            .collect();
+        if pids.is_empty() {
+            bail!("no process of lattice {} runs {name}", self.name);
+        }
+        let status = std::process::Command::new("kill")
+            .arg(signal)
+            .args(&pids)
+            .status()
+            .context("running kill")?;
+        if !status.success() {
+            bail!("kill {signal} {pids:?} failed");
+        }
+        Ok(pids.len())
+    }
+
     /// Processes whose command line names this lattice's folder: NATS, host, wadm, providers.
     fn processes(&self) -> Vec<u32> {
         let needle = self.work.display().to_string();
@@ -269,7 +300,7 @@ impl Drop for Lattice {
 }
 
 /// Where scripts/setup.sh placed nats-server, wadm and the host (wash's own default folder).
-fn placed_downloads_dir() -> PathBuf {
+pub fn placed_downloads_dir() -> PathBuf {
     match std::env::var_os("WASH_DOWNLOADS_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())

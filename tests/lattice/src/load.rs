@@ -18,13 +18,20 @@ pub struct Reply {
 }
 
 impl Client {
+    /// A client whose requests give up after 30 s: far beyond the host's execution limit, so a
+    /// request that times out here is one the platform let hang.
     pub fn new(port: u16) -> Result<Self> {
+        Self::with_timeout(port, Duration::from_secs(30))
+    }
+
+    /// A client whose requests give up after `timeout`.
+    pub fn with_timeout(port: u16, timeout: Duration) -> Result<Self> {
         // A fresh connection per request. Measured: the http-server provider (0.27.1) sometimes
         // closes a kept-alive connection after answering, and the next request sent on it fails
         // with "connection closed before message completed". That is a client/server keep-alive
         // race, not an answer of Neon's: a test should not report it as one.
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+            .timeout(timeout)
             .pool_max_idle_per_host(0)
             .build()?;
         Ok(Self {
@@ -91,7 +98,12 @@ pub struct LoadReport {
     /// Wrong status or body, or a transport error: the first few, described.
     pub failures: Vec<String>,
     pub failed: usize,
+    /// Requests that got no answer before the client's timeout: the hung ones.
+    pub timed_out: usize,
+    /// Latencies of the correct answers.
     pub latencies: Vec<Duration>,
+    /// The longest any request took to end, answered or failed.
+    pub slowest: Duration,
     pub elapsed: Duration,
 }
 
@@ -113,9 +125,10 @@ impl LoadReport {
 
     pub fn summary(&self) -> String {
         format!(
-            "{} ok, {} failed, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+            "{} ok, {} failed ({} timed out), {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
             self.ok,
             self.failed,
+            self.timed_out,
             self.requests_per_second(),
             self.quantile(0.5).as_secs_f64() * 1e3,
             self.quantile(0.99).as_secs_f64() * 1e3
@@ -143,9 +156,13 @@ pub async fn run(
                 while Instant::now() < deadline && i < max_requests {
                     let payload = format!("client {c} request {i}");
                     let sent = Instant::now();
-                    let outcome = check(client.post("/process", payload.clone()).await, &payload);
+                    let reply = client.post("/process", payload.clone()).await;
+                    let hung = reply.as_ref().is_err_and(is_timeout);
+                    let outcome = check(reply, &payload);
                     let took = sent.elapsed();
                     let mut report = report.lock().unwrap_or_else(|p| p.into_inner());
+                    report.slowest = report.slowest.max(took);
+                    report.timed_out += usize::from(hung);
                     match outcome {
                         Ok(()) => {
                             report.ok += 1;
@@ -169,6 +186,12 @@ pub async fn run(
     let mut report = std::mem::take(&mut *report.lock().unwrap_or_else(|p| p.into_inner()));
     report.elapsed = start.elapsed();
     report
+}
+
+fn is_timeout(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<reqwest::Error>()
+        .is_some_and(reqwest::Error::is_timeout)
 }
 
 fn check(reply: Result<Reply>, payload: &str) -> Result<()> {

@@ -15,16 +15,49 @@ pub enum Wiring {
     Direct,
     /// processor+logger composed -> provider (manifests/composed.wadm.yaml)
     Composed,
+    /// Linked, served by the http-server provider (manifests/provider-ingress.wadm.yaml)
+    ProviderIngress,
+}
+
+/// What serves HTTP to the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingress {
+    /// The host's built-in HTTP server: the gateway is called in-process.
+    Builtin,
+    /// wasmCloud's http-server provider: a process of its own, one NATS hop to the gateway.
+    Provider,
+}
+
+impl Ingress {
+    pub fn name(self) -> &'static str {
+        match self {
+            Ingress::Builtin => "built-in",
+            Ingress::Provider => "provider",
+        }
+    }
 }
 
 impl Wiring {
-    pub const ALL: [Wiring; 3] = [Wiring::Linked, Wiring::Direct, Wiring::Composed];
+    pub const ALL: [Wiring; 4] = [
+        Wiring::Linked,
+        Wiring::Direct,
+        Wiring::Composed,
+        Wiring::ProviderIngress,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Wiring::Linked => "linked",
             Wiring::Direct => "direct",
             Wiring::Composed => "composed",
+            Wiring::ProviderIngress => "provider-ingress",
+        }
+    }
+
+    pub fn ingress(self) -> Ingress {
+        match self {
+            Wiring::ProviderIngress => Ingress::Provider,
+            _ => Ingress::Builtin,
         }
     }
 
@@ -45,6 +78,7 @@ impl Wiring {
             Wiring::Linked => root.join("wadm.yaml"),
             Wiring::Direct => root.join("manifests/direct.wadm.yaml"),
             Wiring::Composed => root.join("manifests/composed.wadm.yaml"),
+            Wiring::ProviderIngress => root.join("manifests/provider-ingress.wadm.yaml"),
         }
     }
 }
@@ -103,8 +137,14 @@ pub fn render(wiring: Wiring, app: &str, http_port: u16, state_dir: &Path) -> Re
 }
 
 /// manifests/hello.wadm.yaml, the benchmark's platform ceiling, as app `app` on `http_port`
-/// with `instances` of the hello component (0: deployed but not running, to time a scale-up).
-pub fn render_ceiling(app: &str, http_port: u16, instances: u32) -> Result<Rendered> {
+/// with `instances` of the hello component (0: deployed but not running, to time a scale-up),
+/// behind the given ingress.
+pub fn render_ceiling(
+    app: &str,
+    http_port: u16,
+    instances: u32,
+    ingress: Ingress,
+) -> Result<Rendered> {
     let path = repo_root().join("manifests/hello.wadm.yaml");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -119,11 +159,18 @@ pub fn render_ceiling(app: &str, http_port: u16, instances: u32) -> Result<Rende
         &format!("address: 127.0.0.1:{http_port}"),
     )?;
     yaml = replace_once(&yaml, "instances: 100", &format!("instances: {instances}"))?;
-    // Each instance count is its own version: wadm replaces one with the other in place.
+    if ingress == Ingress::Provider {
+        yaml = replace_once(
+            &yaml,
+            "image: wasmcloud+builtin://http-server",
+            "image: file://../build/http-server.par.gz",
+        )?;
+    }
+    // Each instance count and ingress is its own version: wadm replaces one with the other.
     yaml = replace_once(
         &yaml,
-        "version: v0.1.0\n",
-        &format!("version: v0.1.0-x{instances}\n"),
+        "version: v0.2.0\n",
+        &format!("version: v0.2.0-x{instances}-{}\n", ingress.name()),
     )?;
     yaml = absolute_images(&yaml)?;
     let version = field(&yaml, "version")?;

@@ -9,8 +9,6 @@ use serde_json::{json, Value};
 
 use super::stats::spread;
 use super::wrk::{self, WrkRun};
-use crate::load::Client;
-use crate::{Lattice, Rendered};
 
 pub struct Plan {
     pub clients: Vec<usize>,
@@ -19,23 +17,14 @@ pub struct Plan {
     pub warmup: Duration,
 }
 
-/// From this many clients on, each run gets a freshly deployed app (see `measure`).
-const REDEPLOY_FROM_CLIENTS: usize = 64;
-
 /// Runs the plan against `url` (a `POST /process` endpoint) and returns one JSON run per client
-/// count, in the shape of bench/README.md's `http.json`.
-///
-/// With `app` (a deployed manifest), every run at 64 clients starts on a fresh deployment.
-/// Measured: wrpc-transport-nats 0.29's lost reply (README, "Known limits") hits about 1% of
-/// requests at 64 clients; each hangs one of the component's `instances` slots for good, and
-/// after two 5-s runs the slots were gone and the third run served nothing. Redeploying frees
-/// them, so each run measures the platform, not the leak the previous run left behind.
+/// count, in the shape of bench/README.md's `http.json`. The runs follow each other on the same
+/// deployment, with nothing redeployed in between: what one run leaves behind, the next sees.
 pub async fn measure(
     variant: &str,
     url: &str,
     plan: &Plan,
     script: &Path,
-    app: Option<(&Lattice, &Rendered)>,
 ) -> Result<Vec<Value>> {
     wrk::run(
         url,
@@ -49,9 +38,6 @@ pub async fn measure(
     for &clients in &plan.clients {
         let mut samples: Vec<WrkRun> = Vec::new();
         for repeat in 0..plan.repeats {
-            if let (Some((lattice, rendered)), true) = (app, clients >= REDEPLOY_FROM_CLIENTS) {
-                redeploy(lattice, rendered).await?;
-            }
             let run = wrk::run(url, clients, plan.duration, script)
                 .await
                 .with_context(|| format!("{variant}: {clients} clients, run {repeat}"))?;
@@ -75,17 +61,4 @@ pub async fn measure(
         }));
     }
     Ok(runs)
-}
-
-async fn redeploy(lattice: &Lattice, rendered: &Rendered) -> Result<()> {
-    lattice
-        .undeploy(&rendered.app, Duration::from_secs(60))
-        .await?;
-    lattice
-        .deploy_stored(&rendered.app, &rendered.version, Duration::from_secs(120))
-        .await?;
-    Client::new(rendered.http_port)?
-        .wait_ready(Duration::from_secs(60))
-        .await?;
-    Ok(())
 }

@@ -2,8 +2,9 @@
 //! figures (`neon-bench`) and the report. On one private lattice (its own NATS port, lattice
 //! name and state, like the end-to-end tests) it measures:
 //!
-//! - `http.json`: wrk at each client count against the three wirings, the hello component (the
-//!   platform's ceiling) and the native axum service (the anchor);
+//! - `http.json`: wrk at each client count against the three wirings and the linked one behind
+//!   the http-server provider, the hello component (the platform's ceiling) behind each ingress,
+//!   and the native axum service (the anchor);
 //! - `deploy.json`: `wash app deploy` to the first 200 per wiring, and hello scaled 0 -> serving;
 //! - `callcost-linked.json`: one `logging.log` call into the logger component over wRPC.
 //!
@@ -19,7 +20,7 @@ use neon_lattice_tests::bench::stats::{quantile, spread};
 use neon_lattice_tests::bench::{callcost, deploy, http, wrk};
 use neon_lattice_tests::lattice::free_port;
 use neon_lattice_tests::load::Client;
-use neon_lattice_tests::manifest::{render, render_ceiling, repo_root};
+use neon_lattice_tests::manifest::{render, render_ceiling, repo_root, Ingress};
 use neon_lattice_tests::{Lattice, Wiring};
 use serde_json::{json, Value};
 
@@ -118,24 +119,32 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
         Client::new(port)?
             .wait_ready(Duration::from_secs(60))
             .await?;
-        let app = Some((lattice, &rendered));
-        runs.extend(http::measure(wiring.name(), &url, &options.plan, &script, app).await?);
+        runs.extend(http::measure(wiring.name(), &url, &options.plan, &script).await?);
         lattice
             .undeploy(&rendered.app, Duration::from_secs(60))
             .await?;
     }
 
-    eprintln!("==> http: hello component (the platform's ceiling)");
-    let rendered = render_ceiling("neon-bench-hello", port, 100)?;
-    lattice.deploy(&rendered, Duration::from_secs(120)).await?;
-    Client::new(port)?
-        .wait_ready(Duration::from_secs(60))
-        .await?;
-    let app = Some((lattice, &rendered));
-    runs.extend(http::measure("hello", &url, &options.plan, &script, app).await?);
-    lattice
-        .undeploy(&rendered.app, Duration::from_secs(60))
-        .await?;
+    // The platform's ceiling behind each ingress: what Neon costs is what it adds to these.
+    for ingress in [Ingress::Builtin, Ingress::Provider] {
+        eprintln!(
+            "==> http: hello component (the platform's ceiling), {} ingress",
+            ingress.name()
+        );
+        let rendered = render_ceiling("neon-bench-hello", port, 100, ingress)?;
+        lattice.deploy(&rendered, Duration::from_secs(120)).await?;
+        Client::new(port)?
+            .wait_ready(Duration::from_secs(60))
+            .await?;
+        let variant = match ingress {
+            Ingress::Builtin => "hello",
+            Ingress::Provider => "hello-provider-ingress",
+        };
+        runs.extend(http::measure(variant, &url, &options.plan, &script).await?);
+        lattice
+            .undeploy(&rendered.app, Duration::from_secs(60))
+            .await?;
+    }
 
     eprintln!("==> http: native axum service (the anchor)");
     let native_port = free_port()?;
@@ -145,7 +154,7 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
         .wait_ready(Duration::from_secs(30))
         .await?;
     let native_url = format!("http://127.0.0.1:{native_port}/process");
-    runs.extend(http::measure("native", &native_url, &options.plan, &script, None).await?);
+    runs.extend(http::measure("native", &native_url, &options.plan, &script).await?);
 
     Ok(json!({
         "runs": runs,
@@ -153,7 +162,8 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
         "notes": [
             "POST /process \"hello\" on keep-alive connections; wrk on the same 2 cores as the host, NATS and providers",
             "threads = min(clients, 2); each figure is the median of the repeats, with min and max",
-            "at 64 clients each run starts on a freshly deployed app: requests hung by wrpc-transport-nats 0.29's lost reply (~1% at 64 clients) hold a component slot each for good, and without the redeploy the third run served nothing",
+            "each variant is deployed once; its runs follow each other with nothing redeployed in between",
+            "ingress: the three wirings and `hello` are served by the host's built-in HTTP server; `provider-ingress` (linked) and `hello-provider-ingress` by the http-server provider",
             "errors = non-2xx answers + socket errors; answers are checked for correctness by scripts/test.sh, not here",
         ],
     }))
@@ -187,8 +197,8 @@ async fn deploy_figures(lattice: &Lattice, logs: &Path) -> Result<Value> {
 
     // hello deployed with 0 instances (provider and link in place), then scaled to 100.
     let client = Client::new(port)?;
-    let zero = render_ceiling("neon-bench-scale", port, 0)?;
-    let up = render_ceiling("neon-bench-scale", port, 100)?;
+    let zero = render_ceiling("neon-bench-scale", port, 0, Ingress::Builtin)?;
+    let up = render_ceiling("neon-bench-scale", port, 100, Ingress::Builtin)?;
     let mut samples = Vec::new();
     for repeat in 0..REPEATS {
         if repeat == 0 {

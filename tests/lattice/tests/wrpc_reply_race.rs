@@ -1,0 +1,233 @@
+//! The reply race of wrpc-transport-nats, on a real nats-server: many concurrent wRPC calls
+//! while every core is busy, each bounded by a timeout, none may hang.
+//!
+//! The published 0.29.0 routes the replies of all of a client's calls through one task that
+//! could take a reply before the subscription for it was registered; the reply was then dropped
+//! and its call waited forever. Under this load that lost a few calls in every ten thousand.
+//! patches/wrpc-transport-nats-0.29.0.patch fixes it, and every native crate of this workspace
+//! builds against the patched crate: this test is what fails when the patch is not applied.
+
+use std::fs::File;
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use neon_lattice_tests::lattice::{free_port, placed_downloads_dir};
+
+mod server {
+    wit_bindgen_wrpc::generate!({
+        world: "server",
+        inline: "package neon:race;
+                 interface echo { echo: func(x: u64) -> u64; }
+                 world server { export echo; }",
+    });
+}
+
+mod client {
+    wit_bindgen_wrpc::generate!({
+        world: "client",
+        inline: "package neon:race;
+                 interface echo { echo: func(x: u64) -> u64; }
+                 world client { import echo; }",
+    });
+}
+
+const CONCURRENT_CALLERS: usize = 64;
+const CALLS: usize = 40_000;
+/// A call on loopback takes well under a millisecond; one that has not returned in this long
+/// lost its reply.
+const HUNG_AFTER: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+struct Echo;
+
+impl server::exports::neon::race::echo::Handler<Option<async_nats::HeaderMap>> for Echo {
+    async fn echo(&self, _cx: Option<async_nats::HeaderMap>, x: u64) -> anyhow::Result<u64> {
+        Ok(x)
+    }
+}
+
+/// A nats-server of its own on a free loopback port, killed (and its folder removed) when dropped.
+struct NatsServer {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl NatsServer {
+    fn start() -> Self {
+        let binary = placed_downloads_dir().join("nats-server");
+        assert!(
+            binary.exists(),
+            "{} missing: run scripts/setup.sh",
+            binary.display()
+        );
+        let dir = std::env::temp_dir().join(format!("neon-wrpc-race-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let log_path = dir.join("nats.log");
+        for _ in 0..5 {
+            let port = free_port().expect("free port");
+            let log = File::create(&log_path).expect("nats log");
+            let child = Command::new(&binary)
+                .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().expect("log"))
+                .stderr(log)
+                .spawn()
+                .expect("start nats-server");
+            let mut server = Self {
+                child,
+                port,
+                dir: dir.clone(),
+            };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = server.child.try_wait() {
+                    break; // the port was taken meanwhile: try another
+                }
+                let ready = std::fs::read_to_string(&log_path)
+                    .is_ok_and(|log| log.contains("Server is ready"));
+                if ready && TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return server;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!("nats-server did not start: {}", log_path.display());
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Keeps every core busy until dropped: the race needs the reply demux task to be scheduled
+/// late, as it is on a loaded host.
+struct CpuLoad {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl CpuLoad {
+    fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = (0..cores)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005) + 1);
+                    }
+                })
+            })
+            .collect();
+        Self { stop, threads }
+    }
+}
+
+impl Drop for CpuLoad {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_reply_is_lost_under_concurrent_calls() {
+    let nats_server = NatsServer::start();
+    let url = format!("nats://127.0.0.1:{}", nats_server.port);
+    let prefix = "neon-race";
+
+    let serving = async_nats::connect(&url).await.expect("server connection");
+    let serving = wrpc_transport_nats::Client::new(serving, prefix, None)
+        .await
+        .expect("server wRPC client");
+    let invocations = server::serve(&serving, Echo)
+        .await
+        .expect("serve the echo interface");
+    let mut invocations = futures::stream::select_all(
+        invocations
+            .into_iter()
+            .map(|(_, _, invocations)| invocations),
+    );
+    let server_task = tokio::spawn(async move {
+        while let Some(invocation) = invocations.next().await {
+            if let Ok(invocation) = invocation {
+                tokio::spawn(invocation);
+            }
+        }
+    });
+
+    let calling = async_nats::connect(&url).await.expect("client connection");
+    let calling = Arc::new(
+        wrpc_transport_nats::Client::new(calling, prefix, None)
+            .await
+            .expect("client wRPC client"),
+    );
+    // Warm up unloaded: a slow first call must not count as a hang.
+    client::neon::race::echo::echo(calling.as_ref(), None, 0)
+        .await
+        .expect("first call");
+
+    let load = CpuLoad::start();
+    let next = Arc::new(AtomicUsize::new(0));
+    let (hung, wrong, failed) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let started = Instant::now();
+    let callers: Vec<_> = (0..CONCURRENT_CALLERS)
+        .map(|_| {
+            let (calling, next) = (calling.clone(), next.clone());
+            let (hung, wrong, failed) = (hung.clone(), wrong.clone(), failed.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as u64;
+                    if i >= CALLS as u64 {
+                        return;
+                    }
+                    let call = client::neon::race::echo::echo(calling.as_ref(), None, i);
+                    match tokio::time::timeout(HUNG_AFTER, call).await {
+                        Err(_) => hung.fetch_add(1, Ordering::Relaxed),
+                        Ok(Err(_)) => failed.fetch_add(1, Ordering::Relaxed),
+                        Ok(Ok(x)) if x != i => wrong.fetch_add(1, Ordering::Relaxed),
+                        Ok(Ok(_)) => 0,
+                    };
+                }
+            })
+        })
+        .collect();
+    for caller in callers {
+        caller.await.expect("caller task");
+    }
+    drop(load);
+    server_task.abort();
+    let (hung, wrong, failed) = (
+        hung.load(Ordering::Relaxed),
+        wrong.load(Ordering::Relaxed),
+        failed.load(Ordering::Relaxed),
+    );
+    eprintln!(
+        "{CALLS} wRPC calls from {CONCURRENT_CALLERS} callers under full CPU load in {:.1?}: \
+         {hung} hung, {failed} failed, {wrong} wrong",
+        started.elapsed()
+    );
+    assert_eq!(
+        (hung, failed, wrong),
+        (0, 0, 0),
+        "calls hung (reply lost), failed, answered wrong"
+    );
+}
