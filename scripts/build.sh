@@ -3,6 +3,7 @@
 # packs the logging provider:
 #
 #   build/processor.wasm  build/logger.wasm  build/gateway.wasm  build/processor-composed.wasm
+#   build/pipeline-composed.wasm (gateway + processor + logger, what the composed wiring runs)
 #   build/hello.wasm (the benchmark's platform ceiling)
 #   build/neon-logging-provider.par.gz
 #
@@ -77,7 +78,13 @@ command -v wac >/dev/null 2>&1 ||
     die "wac not found: run scripts/setup.sh (installs wac-cli $NEON_WAC_VERSION)"
 wac plug "$NEON_BUILD/processor.wasm" --plug "$NEON_BUILD/logger.wasm" \
     -o "$NEON_BUILD/processor-composed.wasm"
+# The whole request path in one component (the composed wiring deploys this): HTTP in, the
+# processor and logger as function calls, `sink.write` the only call that leaves it.
+step "wac plug: gateway + processor-composed -> pipeline-composed.wasm"
+wac plug "$NEON_BUILD/gateway.wasm" --plug "$NEON_BUILD/processor-composed.wasm" \
+    -o "$NEON_BUILD/pipeline-composed.wasm"
 
-for artifact in "${COMPONENTS[@]/%/.wasm}" processor-composed.wasm neon-logging-provider.par.gz; do
+for artifact in "${COMPONENTS[@]/%/.wasm}" processor-composed.wasm pipeline-composed.wasm \
+    neon-logging-provider.par.gz; do
     info "$(printf '%-30s %8d bytes' "$artifact" "$(stat -c %s "$NEON_BUILD/$artifact")")"
 done

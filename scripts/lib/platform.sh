@@ -201,5 +201,5 @@ platform_summary() {
     info "wasm-tools  $NEON_BIN/wasm-tools"
     info "wash up finds nats-server, wadm, v$NEON_HOST_VERSION/wasmcloud_host in $WASH_DOWNLOADS_DIR"
     info "http-server provider archive: $NEON_HTTP_SERVER_PAR"
-    info "start: wash up -d --wasmcloud-version v$NEON_HOST_VERSION --wadm-version v$NEON_WADM_VERSION --nats-version v$NEON_NATS_VERSION"
+    info "start: wash up -d --wasmcloud-version v$NEON_HOST_VERSION --wadm-version v$NEON_WADM_VERSION --nats-version v$NEON_NATS_VERSION --max-execution-time-ms $NEON_MAX_EXECUTION_TIME_MS"
 }

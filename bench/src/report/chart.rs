@@ -29,11 +29,13 @@ const LATTICE: RGBColor = RGBColor(0x2a, 0x9d, 0x8f);
 const TARGET: RGBColor = RGBColor(0xd6, 0x28, 0x28);
 
 /// One colour per HTTP variant, in HTTP_VARIANTS order.
-const VARIANT_COLORS: [RGBColor; 5] = [
+const VARIANT_COLORS: [RGBColor; 7] = [
     RGBColor(0x8a, 0xb1, 0xd9),
     RGBColor(0x2a, 0x9d, 0x8f),
     WASM,
+    RGBColor(0xc9, 0xa2, 0x27),
     RGBColor(0x9e, 0x9e, 0x9e),
+    RGBColor(0xcf, 0xcf, 0xcf),
     NATIVE,
 ];
 

@@ -12,12 +12,11 @@ use common::{
     ProviderProcess, PROVIDER_KEY,
 };
 
-// Every test runs its wRPC client on Tokio's current-thread runtime, on purpose. The client in
-// wrpc-transport-nats 0.29 (the one the SDK and the host use) routes all replies through one
-// demux task whose unbiased `select!` can see a reply before the subscription command that
-// precedes it, drop it, and leave the call waiting forever (fixed upstream in
-// bytecodealliance/wrpc#1272, not in 0.29). On one thread the demux task always runs before
-// the NATS connection task can deliver the reply, so the race cannot happen in the tests.
+// Every test runs its wRPC client on Tokio's current-thread runtime: the client in
+// wrpc-transport-nats 0.29 as published routes all replies through one demux task that can see
+// a reply before the subscription command that precedes it, drop it, and leave the call waiting
+// forever. The workspace builds against the patched crate (patches/), which fixes that; one
+// thread keeps these tests independent of it (tests/lattice/tests/wrpc_reply_race.rs covers it).
 
 /// No test may hang: the whole body, processes included, gets this long.
 async fn bounded(body: impl Future<Output = ()>) {

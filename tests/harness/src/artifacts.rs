@@ -12,14 +12,17 @@ pub enum Artifact {
     Gateway,
     /// processor + logger composed by `wac plug`.
     Composed,
+    /// gateway + processor + logger composed: the composed wiring's one component.
+    Pipeline,
 }
 
 impl Artifact {
-    pub const ALL: [Artifact; 4] = [
+    pub const ALL: [Artifact; 5] = [
         Artifact::Processor,
         Artifact::Logger,
         Artifact::Gateway,
         Artifact::Composed,
+        Artifact::Pipeline,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -28,6 +31,7 @@ impl Artifact {
             Artifact::Logger => "logger.wasm",
             Artifact::Gateway => "gateway.wasm",
             Artifact::Composed => "processor-composed.wasm",
+            Artifact::Pipeline => "pipeline-composed.wasm",
         }
     }
 

@@ -75,6 +75,28 @@ fn composed_component_no_longer_imports_logging() {
 }
 
 #[test]
+fn pipeline_serves_http_and_only_reaches_the_sink() {
+    let pipeline = surface(Artifact::Pipeline);
+    // processing and logging are satisfied inside: the sink is the only contract left.
+    for inside in ["cyber:core/processing", "cyber:system/logging"] {
+        assert!(!pipeline.imports.contains(inside), "{:?}", pipeline.imports);
+    }
+    let allowed = with_std(&[
+        "cyber:system/types",
+        "cyber:system/sink",
+        "wasi:config/store",
+        "wasi:clocks/wall-clock",
+        "wasi:http/types",
+        "wasi:io/poll",
+    ]);
+    assert_eq!(
+        unexpected_imports(&pipeline, &allowed),
+        Vec::<String>::new()
+    );
+    assert_eq!(pipeline.exports, set(&["wasi:http/incoming-handler"]));
+}
+
+#[test]
 fn no_component_can_reach_network_or_files() {
     for artifact in Artifact::ALL {
         assert_eq!(

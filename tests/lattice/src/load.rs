@@ -98,7 +98,9 @@ pub struct LoadReport {
     /// Wrong status or body, or a transport error: the first few, described.
     pub failures: Vec<String>,
     pub failed: usize,
-    /// Requests that got no answer before the client's timeout: the hung ones.
+    /// Failed requests that got no HTTP answer at all (connection closed, or timed out).
+    pub unanswered: usize,
+    /// Of those, the ones that got no answer before the client's timeout: the hung ones.
     pub timed_out: usize,
     /// Latencies of the correct answers.
     pub latencies: Vec<Duration>,
@@ -125,9 +127,10 @@ impl LoadReport {
 
     pub fn summary(&self) -> String {
         format!(
-            "{} ok, {} failed ({} timed out), {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+            "{} ok, {} failed ({} unanswered, {} timed out), {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
             self.ok,
             self.failed,
+            self.unanswered,
             self.timed_out,
             self.requests_per_second(),
             self.quantile(0.5).as_secs_f64() * 1e3,
@@ -157,11 +160,13 @@ pub async fn run(
                     let payload = format!("client {c} request {i}");
                     let sent = Instant::now();
                     let reply = client.post("/process", payload.clone()).await;
+                    let unanswered = reply.is_err();
                     let hung = reply.as_ref().is_err_and(is_timeout);
                     let outcome = check(reply, &payload);
                     let took = sent.elapsed();
                     let mut report = report.lock().unwrap_or_else(|p| p.into_inner());
                     report.slowest = report.slowest.max(took);
+                    report.unanswered += usize::from(unanswered);
                     report.timed_out += usize::from(hung);
                     match outcome {
                         Ok(()) => {

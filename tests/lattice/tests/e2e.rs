@@ -20,8 +20,9 @@ use tokio::sync::Mutex;
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
 const MIB: usize = 1 << 20;
-/// The logging provider's binary, as it appears in its process's command line.
-const LOGGING_PROVIDER: &str = "neon-logging-provider";
+/// The logging provider's binary, as its command line names it: the host unpacks a provider
+/// archive to a file named after its reference, every character but [a-z0-9] made `_`.
+const LOGGING_PROVIDER: &str = "neon_logging_provider_par_gz";
 const SOURCE: &str = "neon-processor";
 
 fn record(level: &str, message: &str) -> Record {
@@ -234,9 +235,10 @@ async fn sustained_load_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Res
 }
 
 /// The logging provider frozen (SIGSTOP) while 64 clients send: every `sink.write` the composed
-/// processor awaits goes unanswered. The host's execution limit must end each such request with
-/// an error (no request may hang until the client gives up, 15 s, three times the limit) and give
-/// its instance slot back: once the provider runs again, the app answers again.
+/// pipeline awaits goes unanswered. The host's execution limit must end each such request with
+/// an HTTP 500 that says why (none may hang until the client gives up, 15 s, three times the
+/// limit, nor be cut off unanswered) and give its instance slot back: once the provider runs
+/// again, the app answers again.
 async fn frozen_sink_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<()> {
     let (rendered, _, _) = deploy(lattice, wiring).await?;
     let client = Client::with_timeout(rendered.http_port, Duration::from_secs(15))?;
@@ -255,9 +257,19 @@ async fn frozen_sink_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result
         "no request failed while the sink was frozen: the freeze was not felt"
     );
     ensure!(
-        report.timed_out == 0,
-        "{} requests hung past 15 s while the sink was frozen",
-        report.timed_out
+        report.unanswered == 0,
+        "{} requests got no HTTP answer while the sink was frozen ({} hung past 15 s): {:?}",
+        report.unanswered,
+        report.timed_out,
+        report.failures
+    );
+    ensure!(
+        report
+            .failures
+            .iter()
+            .all(|f| f.contains("got 500") && f.contains("failed to handle the request")),
+        "failures while the sink was frozen should be 500s naming the reason: {:?}",
+        report.failures
     );
     client
         .wait_ready(Duration::from_secs(30))

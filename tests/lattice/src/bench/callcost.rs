@@ -27,8 +27,8 @@ use client::cyber::system::types::Level;
 
 /// Times `calls` sequential `logging.log` calls after `warmup` untimed ones; µs per call.
 ///
-/// Run it on Tokio's current-thread runtime: wrpc-transport-nats 0.29's reply demultiplexer can
-/// lose a reply on a multi-threaded one (see providers/logging/tests/provider.rs).
+/// Run it on Tokio's current-thread runtime: one thread for client and demux keeps the timing
+/// free of cross-thread wake-ups.
 pub async fn linked_log_calls(
     nats_url: &str,
     lattice: &str,

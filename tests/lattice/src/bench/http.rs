@@ -20,12 +20,7 @@ pub struct Plan {
 /// Runs the plan against `url` (a `POST /process` endpoint) and returns one JSON run per client
 /// count, in the shape of bench/README.md's `http.json`. The runs follow each other on the same
 /// deployment, with nothing redeployed in between: what one run leaves behind, the next sees.
-pub async fn measure(
-    variant: &str,
-    url: &str,
-    plan: &Plan,
-    script: &Path,
-) -> Result<Vec<Value>> {
+pub async fn measure(variant: &str, url: &str, plan: &Plan, script: &Path) -> Result<Vec<Value>> {
     wrk::run(
         url,
         plan.clients.iter().copied().max().unwrap_or(1),
