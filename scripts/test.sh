@@ -73,7 +73,7 @@ edge_tests() {
 suite "platform smoke (wash up: NATS + host + wadm)" "$NEON_ROOT/tests/platform-smoke.sh"
 suite "host launcher unit tests" platform_unit_tests
 suite "logging provider (unit + real nats-server)" provider_tests
-suite "end to end on a real lattice (3 wirings)" lattice_tests
+suite "end to end on a real lattice (every wiring, both ingresses)" lattice_tests
 suite "benchmark tools (parsers, native anchors)" bench_tools_tests
 suite "edge: hub + 3 edge nodes over NATS leaf nodes" edge_tests
 

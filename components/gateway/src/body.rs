@@ -9,6 +9,13 @@ use crate::wasi::io::streams::StreamError;
 /// oversize upload soon after it crosses the limit.
 const READ_CHUNK: u64 = 64 * 1024;
 
+/// A body whose Content-Length is over the limit by at most this much is read and thrown away
+/// before the 413 goes out. An HTTP server closes a connection whose request body was left
+/// unread, and a client still sending then sees "broken pipe" instead of its 413; reading the
+/// rest (never holding it) lets an ordinary client read the answer. A larger one is answered
+/// at once.
+const DRAIN_MARGIN: u64 = 4 * 1024 * 1024;
+
 /// `blocking-write-and-flush` takes at most 4096 bytes per call (wasi:io/streams).
 const WRITE_CHUNK: usize = 4096;
 
@@ -20,7 +27,10 @@ pub enum BodyError {
 /// The whole body, or `TooLarge` as soon as it is known to exceed `limit`: from Content-Length
 /// before reading anything, else while streaming, so at most `limit + READ_CHUNK` is held.
 pub fn read_limited(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, BodyError> {
-    if declared_length(&request).is_some_and(|length| length > limit) {
+    if let Some(length) = declared_length(&request).filter(|&length| length > limit) {
+        if length <= limit.saturating_add(DRAIN_MARGIN) {
+            drain(request);
+        }
         return Err(BodyError::TooLarge);
     }
     let body = request
@@ -48,6 +58,16 @@ pub fn read_limited(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, Bod
     drop(stream);
     drop(IncomingBody::finish(body));
     Ok(data)
+}
+
+/// Reads the body to its end and drops every byte.
+fn drain(request: IncomingRequest) {
+    let Ok(body) = request.consume() else {
+        return;
+    };
+    if let Ok(stream) = body.stream() {
+        while stream.blocking_read(READ_CHUNK).is_ok() {}
+    }
 }
 
 fn declared_length(request: &IncomingRequest) -> Option<u64> {

@@ -11,8 +11,25 @@ pub struct Record {
     pub message: String,
 }
 
-/// Every record in the file, in order; an absent file has none.
+/// Every record the sink wrote to `path`, oldest first: the files it rotated out
+/// (`path.<n>` ... `path.1`, see providers/logging/README.md) and then `path` itself.
 pub fn read(path: &Path) -> Result<Vec<Record>> {
+    let rotated = |n: u32| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".{n}"));
+        std::path::PathBuf::from(name)
+    };
+    let kept = (1..).take_while(|&n| rotated(n).exists()).count() as u32;
+    let mut records = Vec::new();
+    for n in (1..=kept).rev() {
+        records.extend(read_file(&rotated(n))?);
+    }
+    records.extend(read_file(path)?);
+    Ok(records)
+}
+
+/// Every record in one file, in order; an absent file has none.
+fn read_file(path: &Path) -> Result<Vec<Record>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
