@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Neon's benchmark (issue 7): every figure in one run on this machine, then the report.
+# Neon's benchmark: every figure in one run on this machine, then the report.
 #   scripts/bench.sh            full run (measured: 324 s warm on 2 cores)
 #   scripts/bench.sh --quick    fewer, shorter runs: checks the pipeline end to end
 # Writes build/bench/*.json, then docs/benchmarks.md and docs/benchmarks.svg from them.
@@ -14,7 +14,8 @@ quick=0
 # wrk drives the HTTP figures; Debian packages it (the one registry besides crates.io we use).
 if ! command -v wrk >/dev/null 2>&1; then
     step "apt-get install wrk"
-    apt-get install -y wrk >/dev/null || die "wrk is needed for the HTTP figures: apt-get install wrk"
+    { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; } ||
+        die "wrk is needed for the HTTP figures: apt-get install wrk"
 fi
 
 start=$SECONDS

@@ -1,4 +1,4 @@
-//! `neon-bench`: the in-process half of Neon's benchmark (issue 7) and its report.
+//! `neon-bench`: the in-process half of Neon's benchmark and its report.
 //!
 //!     neon-bench sizes | coldstart | callcost | machine | report   [--out DIR]
 //!
@@ -27,7 +27,7 @@ use serde::Serialize;
 #[derive(Parser)]
 #[command(
     name = "neon-bench",
-    about = "Neon's in-process benchmarks and report (issue 7)"
+    about = "Neon's in-process benchmarks and report"
 )]
 struct Cli {
     /// Where the JSON figures go (and where `report` reads them). Default: build/bench.

@@ -21,7 +21,7 @@ const COMPONENTS: [&str; 4] = [
 /// The lattice half's hello-world component, when it was built.
 const OPTIONAL: [&str; 1] = ["hello.wasm"];
 
-/// Issue 7's size targets.
+/// The benchmark's size targets.
 const TARGETS: [(&str, u64); 2] = [
     ("processor.wasm", 32 * 1024),
     ("processor-composed.wasm", 64 * 1024),

@@ -1,4 +1,4 @@
-//! docs/benchmarks.md: every figure of issue 7, its noise, and the targets met or missed.
+//! docs/benchmarks.md: every figure of the benchmark, its noise, and the targets met or missed.
 
 use std::fmt::Write as _;
 
@@ -38,7 +38,7 @@ fn header(md: &mut String, inputs: &Inputs, chart_file: &str, generated: &str) {
     let _ = writeln!(md, "# Neon benchmarks\n");
     let _ = writeln!(
         md,
-        "Issue 7: the seed's claims about WASM nano-services (kilobyte binaries, microsecond \
+        "The claims made for WASM nano-services (kilobyte binaries, microsecond \
          cold starts, function-call composition instead of network hops), measured on Neon's \
          own pipeline against what a user would otherwise pick, in one run on one machine.\n"
     );
@@ -64,7 +64,7 @@ fn header(md: &mut String, inputs: &Inputs, chart_file: &str, generated: &str) {
 
 fn targets_section(md: &mut String, rows: &[TargetRow]) {
     let _ = writeln!(md, "## Targets\n");
-    let _ = writeln!(md, "| target (issue 7) | measured | verdict |");
+    let _ = writeln!(md, "| target | measured | verdict |");
     let _ = writeln!(md, "|---|---|---|");
     for row in rows {
         let _ = writeln!(

@@ -1,5 +1,5 @@
 //! `http-server-provider`: wasmCloud's HTTP server capability provider, built from crate
-//! `wasmcloud-provider-http-server` 0.27.1, the newest published (see PLATFORM.md: it pairs with
+//! `wasmcloud-provider-http-server` 0.27.1, the newest published (measured: it pairs with
 //! host 0.27.1 although it uses provider SDK 0.15).
 //!
 //! The library does everything (host data on stdin, NATS, routing modes, shutdown); the host

@@ -2,7 +2,7 @@
 //!
 //! State is keyed by (source id, link name), not by source id alone: a component may link to
 //! the provider twice under different link names with different sinks, and keying by source
-//! would let the second link's config overwrite the first (PLATFORM.md).
+//! would let the second link's config overwrite the first (measured with wasmCloud's own template).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
