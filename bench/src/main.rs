@@ -25,10 +25,7 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 #[derive(Parser)]
-#[command(
-    name = "neon-bench",
-    about = "Neon's in-process benchmarks and report"
-)]
+#[command(name = "neon-bench", about = "Neon's in-process benchmarks and report")]
 struct Cli {
     /// Where the JSON figures go (and where `report` reads them). Default: build/bench.
     #[arg(long, global = true)]
