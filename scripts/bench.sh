@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Neon's benchmark: every figure in one run on this machine, then the report.
-#   scripts/bench.sh            full run (measured: 324 s warm on 2 cores)
+#   scripts/bench.sh            full run (about 11 min warm on 2 cores)
 #   scripts/bench.sh --quick    fewer, shorter runs: checks the pipeline end to end
 # Writes build/bench/*.json, then docs/benchmarks.md and docs/benchmarks.svg from them.
 # Figures only: nothing here passes or fails on a timing.
