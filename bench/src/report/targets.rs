@@ -230,6 +230,35 @@ fn callcost_target(inputs: &Inputs) -> TargetRow {
     )
 }
 
+/// `variant`'s req/s at HTTP_CLIENTS as a fraction of `other`'s, judged against `floor`.
+fn ratio_row(
+    http: &Http,
+    target: String,
+    (variant, other): (&str, &str),
+    floor: f64,
+    bound: String,
+) -> TargetRow {
+    let c = HTTP_CLIENTS;
+    match (find_run(http, variant, c), find_run(http, other, c)) {
+        (Some(run), Some(against)) if against.rps.median > 0.0 => {
+            let fraction = run.rps.median / against.rps.median;
+            TargetRow::judged(
+                target,
+                format!(
+                    "{} ({} vs {} req/s)",
+                    format::percent(fraction),
+                    format::rps(run.rps.median),
+                    format::rps(against.rps.median)
+                ),
+                fraction >= floor,
+                bound,
+            )
+        }
+        (None, _) => TargetRow::not_measured(target, format!("no {variant} run at {c} clients")),
+        _ => TargetRow::not_measured(target, format!("no {other} run at {c} clients")),
+    }
+}
+
 fn http_targets(inputs: &Inputs) -> Vec<TargetRow> {
     let c = HTTP_CLIENTS;
     let vs_hello = format!(
@@ -263,55 +292,34 @@ fn http_targets(inputs: &Inputs) -> Vec<TargetRow> {
                 server waits on none.";
     let lift = "Lift: write a request's records in one `sink.write` (a flush at the end of the \
                 request, which needs a contract the gateway can call), leaving one round trip.";
-    let mut rows = Vec::new();
-    let ratio_row = |target: String, variant: &str, floor: f64| match find_run(http, variant, c) {
-        Some(other) if other.rps.median > 0.0 => {
-            let fraction = composed.rps.median / other.rps.median;
-            TargetRow::judged(
-                target,
-                format!(
-                    "{} ({} vs {} req/s)",
-                    format::percent(fraction),
-                    format::rps(composed.rps.median),
-                    format::rps(other.rps.median)
-                ),
-                fraction >= floor,
-                format!("{hops} {lift}"),
-            )
-        }
-        _ => TargetRow::not_measured(target, format!("no {variant} run at {c} clients")),
-    };
-    rows.push(ratio_row(vs_hello, "hello", HTTP_VS_HELLO));
+    let mut rows = vec![ratio_row(
+        http,
+        vs_hello,
+        ("composed", "hello"),
+        HTTP_VS_HELLO,
+        format!("{hops} {lift}"),
+    )];
     let linked_target = format!(
         "linked at {c} clients ≥ {} of hello-world req/s",
         format::percent(HTTP_LINKED_VS_HELLO)
     );
-    rows.push(
-        match (find_run(http, "linked", c), find_run(http, "hello", c)) {
-            (Some(linked), Some(hello)) if hello.rps.median > 0.0 => {
-                let fraction = linked.rps.median / hello.rps.median;
-                TargetRow::judged(
-                    linked_target,
-                    format!(
-                        "{} ({} vs {} req/s)",
-                        format::percent(fraction),
-                        format::rps(linked.rps.median),
-                        format::rps(hello.rps.median)
-                    ),
-                    fraction >= HTTP_LINKED_VS_HELLO,
-                    "Per request the linked wiring waits on 1 NATS round trip (gateway -> \
-                     processor) and sends 2 `logging.log` calls, each of which costs the logger \
-                     an instance and a `sink.write` round trip on the same cores."
-                        .to_string(),
-                )
-            }
-            _ => TargetRow::not_measured(
-                linked_target,
-                format!("no linked and hello runs at {c} clients"),
-            ),
-        },
-    );
-    rows.push(ratio_row(vs_native, "native", HTTP_VS_NATIVE));
+    rows.push(ratio_row(
+        http,
+        linked_target,
+        ("linked", "hello"),
+        HTTP_LINKED_VS_HELLO,
+        "Per request the linked wiring waits on 1 NATS round trip (gateway -> processor) and \
+         sends 2 `logging.log` calls, each of which costs the logger an instance and a \
+         `sink.write` round trip on the same cores."
+            .to_string(),
+    ));
+    rows.push(ratio_row(
+        http,
+        vs_native,
+        ("composed", "native"),
+        HTTP_VS_NATIVE,
+        format!("{hops} {lift}"),
+    ));
     rows.push(TargetRow::judged(
         p99,
         format::millis(composed.p99_ms.median),

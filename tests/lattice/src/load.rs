@@ -50,6 +50,12 @@ impl Client {
         Self::reply(response).await
     }
 
+    /// `POST /process` with `payload`, checked: a 200 with the payload uppercased, or an error
+    /// saying what came back instead.
+    pub async fn process_checked(&self, payload: &str) -> Result<()> {
+        check(self.post("/process", payload.to_string()).await, payload)
+    }
+
     pub async fn get(&self, path: &str) -> Result<Reply> {
         let response = self.http.get(format!("{}{path}", self.base)).send().await?;
         Self::reply(response).await

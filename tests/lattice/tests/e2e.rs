@@ -174,14 +174,10 @@ async fn sequential_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<
     let log = &rendered.log_file;
     // 1000 sequential requests: none answered wrong, no record missing or out of order.
     for i in 0..1000 {
-        let payload = format!("sequence {i}");
-        let reply = client.post("/process", payload.clone()).await?;
-        ensure!(
-            reply.status == 200 && reply.body == payload.to_uppercase(),
-            "request {i}: {} {:?}",
-            reply.status,
-            reply.body
-        );
+        client
+            .process_checked(&format!("sequence {i}"))
+            .await
+            .with_context(|| format!("request {i}"))?;
     }
     let got = new_records(log, before, 2000).await?;
     let expected: Vec<Record> = (0..1000).flat_map(|_| [started(), completed()]).collect();
@@ -221,13 +217,10 @@ async fn sustained_load_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Res
         );
         answered += report.ok;
     }
-    let after = client.post("/process", "still there").await?;
-    ensure!(
-        after.status == 200 && after.body == "STILL THERE",
-        "after the load: {} {:?}",
-        after.status,
-        after.body
-    );
+    client
+        .process_checked("still there")
+        .await
+        .context("after the load")?;
     answered += 1;
     let got = new_records(&rendered.log_file, before, 2 * answered).await?;
     let starts = got.iter().filter(|r| **r == started()).count();
@@ -282,14 +275,10 @@ async fn frozen_sink_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result
         .await
         .context("after the provider was thawed")?;
     for i in 0..100 {
-        let payload = format!("thawed {i}");
-        let reply = client.post("/process", payload.clone()).await?;
-        ensure!(
-            reply.status == 200 && reply.body == payload.to_uppercase(),
-            "after the freeze, request {i}: {} {:?}",
-            reply.status,
-            reply.body
-        );
+        client
+            .process_checked(&format!("thawed {i}"))
+            .await
+            .with_context(|| format!("after the freeze, request {i}"))?;
     }
     Ok(())
 }

@@ -18,23 +18,13 @@ use std::time::{Duration, Instant};
 use futures::StreamExt as _;
 use neon_lattice_tests::lattice::{free_port, placed_downloads_dir};
 
-mod server {
-    wit_bindgen_wrpc::generate!({
-        world: "server",
-        inline: "package neon:race;
-                 interface echo { echo: func(x: u64) -> u64; }
-                 world server { export echo; }",
-    });
-}
-
-mod client {
-    wit_bindgen_wrpc::generate!({
-        world: "client",
-        inline: "package neon:race;
-                 interface echo { echo: func(x: u64) -> u64; }
-                 world client { import echo; }",
-    });
-}
+// One world for both sides: the test serves `echo` and calls it.
+wit_bindgen_wrpc::generate!({
+    world: "race",
+    inline: "package neon:race;
+             interface echo { echo: func(x: u64) -> u64; }
+             world race { import echo; export echo; }",
+});
 
 const CONCURRENT_CALLERS: usize = 64;
 const CALLS: usize = 200_000;
@@ -45,7 +35,7 @@ const HUNG_AFTER: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 struct Echo;
 
-impl server::exports::neon::race::echo::Handler<Option<async_nats::HeaderMap>> for Echo {
+impl exports::neon::race::echo::Handler<Option<async_nats::HeaderMap>> for Echo {
     async fn echo(&self, _cx: Option<async_nats::HeaderMap>, x: u64) -> anyhow::Result<u64> {
         Ok(x)
     }
@@ -126,7 +116,9 @@ impl CpuLoad {
                 std::thread::spawn(move || {
                     let mut x = 0u64;
                     while !stop.load(Ordering::Relaxed) {
-                        x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005) + 1);
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1),
+                        );
                     }
                 })
             })
@@ -154,7 +146,7 @@ async fn no_reply_is_lost_under_concurrent_calls() {
     let serving = wrpc_transport_nats::Client::new(serving, prefix, None)
         .await
         .expect("server wRPC client");
-    let invocations = server::serve(&serving, Echo)
+    let invocations = serve(&serving, Echo)
         .await
         .expect("serve the echo interface");
     let mut invocations = futures::stream::select_all(
@@ -177,7 +169,7 @@ async fn no_reply_is_lost_under_concurrent_calls() {
             .expect("client wRPC client"),
     );
     // Warm up unloaded: a slow first call must not count as a hang.
-    client::neon::race::echo::echo(calling.as_ref(), None, 0)
+    neon::race::echo::echo(calling.as_ref(), None, 0)
         .await
         .expect("first call");
 
@@ -199,7 +191,7 @@ async fn no_reply_is_lost_under_concurrent_calls() {
                     if i >= CALLS as u64 {
                         return;
                     }
-                    let call = client::neon::race::echo::echo(calling.as_ref(), None, i);
+                    let call = neon::race::echo::echo(calling.as_ref(), None, i);
                     match tokio::time::timeout(HUNG_AFTER, call).await {
                         Err(_) => hung.fetch_add(1, Ordering::Relaxed),
                         Ok(Err(_)) => failed.fetch_add(1, Ordering::Relaxed),
