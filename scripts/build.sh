@@ -3,7 +3,9 @@
 # packs the logging provider:
 #
 #   build/processor.wasm  build/logger.wasm  build/gateway.wasm  build/processor-composed.wasm
-#   build/pipeline-composed.wasm (gateway + processor + logger, what the composed wiring runs)
+#   build/gateway-fused.wasm (the gateway built with its `fused` feature)
+#   build/pipeline-composed.wasm (gateway-fused + processor + logger by components/pipeline.wac:
+#   what the composed wiring runs)
 #   build/hello.wasm (the benchmark's platform ceiling)
 #   build/neon-logging-provider.par.gz
 #
@@ -73,18 +75,32 @@ else
     done
 fi
 
+# The pipeline's gateway brackets each request with the logger's `batch` (cargo feature `fused`).
+step "cargo build --features fused: gateway -> gateway-fused.wasm"
+if up_to_date "$NEON_BUILD/gateway-fused.wasm" gateway guest-rt Cargo.toml Cargo.lock "$NEON_ROOT/wit"; then
+    info "up to date, skipped"
+else
+    cargo build --release --target wasm32-wasip2 --quiet -p gateway --features fused
+    # Same output path as the plain gateway: cargo rebuilds whichever the features ask for.
+    cp target/wasm32-wasip2/release/gateway.wasm "$NEON_BUILD/gateway-fused.wasm"
+fi
+
 step "wac plug: processor + logger -> processor-composed.wasm"
 command -v wac >/dev/null 2>&1 ||
     die "wac not found: run scripts/setup.sh (installs wac-cli $NEON_WAC_VERSION)"
 wac plug "$NEON_BUILD/processor.wasm" --plug "$NEON_BUILD/logger.wasm" \
     -o "$NEON_BUILD/processor-composed.wasm"
 # The whole request path in one component (the composed wiring deploys this): HTTP in, the
-# processor and logger as function calls, `sink.write` the only call that leaves it.
-step "wac plug: gateway + processor-composed -> pipeline-composed.wasm"
-wac plug "$NEON_BUILD/gateway.wasm" --plug "$NEON_BUILD/processor-composed.wasm" \
+# processor and logger as function calls, one `sink.write` per request the only call that
+# leaves it.
+step "wac compose components/pipeline.wac -> pipeline-composed.wasm"
+wac compose "$NEON_ROOT/components/pipeline.wac" \
+    --dep "neon:logger=$NEON_BUILD/logger.wasm" \
+    --dep "neon:processor=$NEON_BUILD/processor.wasm" \
+    --dep "neon:fused-gateway=$NEON_BUILD/gateway-fused.wasm" \
     -o "$NEON_BUILD/pipeline-composed.wasm"
 
-for artifact in "${COMPONENTS[@]/%/.wasm}" processor-composed.wasm pipeline-composed.wasm \
+for artifact in "${COMPONENTS[@]/%/.wasm}" gateway-fused.wasm processor-composed.wasm pipeline-composed.wasm \
     neon-logging-provider.par.gz; do
     info "$(printf '%-30s %8d bytes' "$artifact" "$(stat -c %s "$NEON_BUILD/$artifact")")"
 done

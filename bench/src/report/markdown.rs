@@ -369,22 +369,20 @@ fn http_section(md: &mut String, inputs: &Inputs) {
     let _ = writeln!(
         md,
         "\nWhat a request waits on, counted from the manifests (every link between a component \
-         and anything else is a wRPC call over NATS, even on one host; a call with no results, \
-         like `logging.log`, is sent without waiting for it):\n"
+         and anything else is a wRPC call over NATS, even on one host; Neon's host waits for \
+         every call to end, `logging.log` included, so that a record that could not be written \
+         fails its request):\n"
     );
-    let _ = writeln!(
-        md,
-        "| variant | NATS round trips awaited per request | sent without waiting |"
-    );
-    let _ = writeln!(md, "|---|---:|---|");
+    let _ = writeln!(md, "| variant | NATS round trips awaited per request, in sequence |");
+    let _ = writeln!(md, "|---|---|");
     for row in [
-        "| linked | 1 (gateway -> processor; the built-in server calls the gateway in-process) | 2 `logging.log` to the logger, which then makes 2 `sink.write` round trips off the request's path |",
-        "| direct | 1 (gateway -> processor) | 2 `logging.log` to the logging provider |",
-        "| composed | 2 (`sink.write` to the provider, twice; gateway, processor and logger are one component) | – |",
-        "| provider-ingress | 2 (provider -> gateway -> processor) | as linked |",
-        "| hello | 0 | – |",
-        "| hello-provider-ingress | 1 (provider -> hello) | – |",
-        "| native | 0 | – |",
+        "| linked | 5: gateway -> processor; 2 `logging.log` to the logger, each awaiting the logger's `sink.write` to the provider (the built-in server calls the gateway in-process) |",
+        "| direct | 3: gateway -> processor; 2 `logging.log` to the logging provider |",
+        "| composed | 1: one `sink.write` with the request's records (gateway, processor and logger are one component) |",
+        "| provider-ingress | 6: provider -> gateway, then as linked |",
+        "| hello | 0 |",
+        "| hello-provider-ingress | 1: provider -> hello |",
+        "| native | 0 |",
     ] {
         let _ = writeln!(md, "{row}");
     }

@@ -4,10 +4,16 @@
 //! 400 with the error text, 413 when the body is over `max_body_bytes` (config, default 1 MiB),
 //! detected while streaming so an oversize upload is never buffered whole. `GET /healthz` is 200
 //! "ok"; a wrong method is 405 with `allow`; anything else 404.
+//!
+//! Built with the `fused` feature it is the gateway of the composed pipeline (world
+//! `fused-gateway`): each `process` call is bracketed by the logger's `batch`, so the request's
+//! records reach the sink in one write, and a request whose records could not be written is a
+//! 500 naming why instead of a 200.
 
 mod body;
 mod config;
 
+#[cfg(not(feature = "fused"))]
 wit_bindgen::generate!({
     path: [
         "../../wit/deps/io",
@@ -23,6 +29,24 @@ wit_bindgen::generate!({
         "../../wit/gateway",
     ],
     world: "cyber:gateway/gateway",
+    generate_all,
+});
+#[cfg(feature = "fused")]
+wit_bindgen::generate!({
+    path: [
+        "../../wit/deps/io",
+        "../../wit/deps/clocks",
+        "../../wit/deps/random",
+        "../../wit/deps/filesystem",
+        "../../wit/deps/sockets",
+        "../../wit/deps/cli",
+        "../../wit/deps/http",
+        "../../wit/deps/config",
+        "../../wit/system",
+        "../../wit/core",
+        "../../wit/gateway",
+    ],
+    world: "cyber:gateway/fused-gateway",
     generate_all,
 });
 
@@ -63,10 +87,30 @@ fn handle_process(request: IncomingRequest, out: ResponseOutparam) {
             return respond(out, 400, &[], message.as_bytes());
         }
     };
-    match processing::process(&data) {
-        Ok(result) => respond(out, 200, &[], result.as_bytes()),
-        Err(message) => respond(out, 400, &[], message.as_bytes()),
+    match process(&data) {
+        Ok(Ok(result)) => respond(out, 200, &[], result.as_bytes()),
+        Ok(Err(message)) => respond(out, 400, &[], message.as_bytes()),
+        Err(unrecorded) => {
+            let message = format!("The request's log records were not written: {unrecorded}");
+            respond(out, 500, &[], message.as_bytes())
+        }
     }
+}
+
+/// `processing.process`, its outcome only once the records it logged are written.
+#[cfg(feature = "fused")]
+fn process(data: &[u8]) -> Result<Result<String, String>, String> {
+    use cyber::system::batch;
+    batch::begin();
+    let outcome = processing::process(data);
+    batch::flush()?;
+    Ok(outcome)
+}
+
+/// `processing.process`; over a lattice link the logger writes each record as it comes.
+#[cfg(not(feature = "fused"))]
+fn process(data: &[u8]) -> Result<Result<String, String>, String> {
+    Ok(processing::process(data))
 }
 
 export!(Gateway);

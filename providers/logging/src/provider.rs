@@ -296,9 +296,10 @@ impl SinkHandler<Option<Context>> for LoggingProvider {
 }
 
 impl LoggingHandler<Option<Context>> for LoggingProvider {
-    /// Fire-and-forget for the caller, but the record is written (and synced, per policy)
-    /// before the call returns; when it cannot be, the loss is counted, logged and reported
-    /// in the health check, because the caller has no way to learn about it.
+    /// The record is written (and synced, per policy) before the call returns. When it cannot
+    /// be, the call fails: a caller that awaits the end of the call (a Neon host does) fails
+    /// too; one that does not cannot learn of it, so the loss is also counted, logged and
+    /// reported in the health check.
     async fn log(&self, cx: Option<Context>, msg: String, lvl: WitLevel) -> anyhow::Result<()> {
         let stats = &self.inner.shared.stats;
         match self.lookup(&cx).await {
@@ -311,9 +312,15 @@ impl LoggingHandler<Option<Context>> for LoggingProvider {
                 };
                 if let Err(reason) = queue.write(vec![record]).await {
                     stats.dropped(&source, &reason);
+                    // A caller on a Neon host waits for this call to end: failing it fails the
+                    // caller's request, where returning would let it answer as if logged.
+                    return Err(anyhow!("record not written: {reason}"));
                 }
             }
-            Err(reason) => stats.dropped(&caller(&cx).0, &reason),
+            Err(reason) => {
+                stats.dropped(&caller(&cx).0, &reason);
+                return Err(anyhow!("record not written: {reason}"));
+            }
         }
         Ok(())
     }

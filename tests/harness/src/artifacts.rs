@@ -12,7 +12,8 @@ pub enum Artifact {
     Gateway,
     /// processor + logger composed by `wac plug`.
     Composed,
-    /// gateway + processor + logger composed: the composed wiring's one component.
+    /// gateway (built with its `fused` feature) + processor + logger composed by `wac compose`
+    /// from components/pipeline.wac: the composed wiring's one component.
     Pipeline,
 }
 

@@ -29,6 +29,9 @@ pub struct HostState {
     pub logs: Vec<(String, Level)>,
     /// Entries the component wrote to `cyber:system/sink`, in order.
     pub sink: Vec<Entry>,
+    /// Calls the component made to `sink.write`, kept or refused: the sink round trips it waited
+    /// on when the sink is a provider across the lattice.
+    pub sink_writes: usize,
     /// When set, `sink.write` fails with this message and keeps nothing.
     pub sink_failure: Option<String>,
     /// Inputs the component passed to `cyber:core/processing.process`, in order.
@@ -49,6 +52,7 @@ impl HostState {
             stderr,
             logs: Vec::new(),
             sink: Vec::new(),
+            sink_writes: 0,
             sink_failure: None,
             processed: Vec::new(),
             process: Box::new(|_| Err("no processing configured in this test".to_string())),
@@ -104,6 +108,7 @@ impl processor::cyber::system::logging::Host for HostState {
 
 impl logger::cyber::system::sink::Host for HostState {
     fn write(&mut self, entries: Vec<Entry>) -> Result<(), String> {
+        self.sink_writes += 1;
         match &self.sink_failure {
             Some(message) => Err(message.clone()),
             None => {

@@ -100,6 +100,50 @@ impl Harness {
         Ok(store.into_data())
     }
 
+    /// One `logging.log` call on a fresh logger instance, and the host state whatever it gave:
+    /// after a trap the instance is gone, but what it wrote to stderr is not.
+    pub async fn try_log(
+        &self,
+        state: HostState,
+        message: &str,
+        level: Level,
+    ) -> Result<(HostState, Result<()>)> {
+        let component = self.component(Artifact::Logger)?;
+        let mut store = Store::new(&self.engine, state);
+        let instance = Logger::instantiate_async(&mut store, &component, &self.linker)
+            .await
+            .context("instantiating logger.wasm")?;
+        let outcome = instance
+            .cyber_system_logging()
+            .call_log(&mut store, message, level)
+            .await;
+        Ok((store.into_data(), outcome))
+    }
+
+    /// `batch.begin`, one `logging.log` per record, then `batch.flush`, on one fresh logger
+    /// instance: what a fused pipeline does around each request.
+    pub async fn log_batch(
+        &self,
+        state: HostState,
+        calls: &[(String, Level)],
+    ) -> Result<(HostState, Result<(), String>)> {
+        let component = self.component(Artifact::Logger)?;
+        let mut store = Store::new(&self.engine, state);
+        let instance = Logger::instantiate_async(&mut store, &component, &self.linker)
+            .await
+            .context("instantiating logger.wasm")?;
+        let batch = instance.cyber_system_batch();
+        batch.call_begin(&mut store).await?;
+        for (message, level) in calls {
+            instance
+                .cyber_system_logging()
+                .call_log(&mut store, message, *level)
+                .await?;
+        }
+        let flushed = batch.call_flush(&mut store).await?;
+        Ok((store.into_data(), flushed))
+    }
+
     /// processor -> logger -> sink, wired the way separate components are linked on a lattice:
     /// the processor's log calls are replayed, in order, into one logger instance.
     pub async fn linked(
@@ -133,11 +177,25 @@ impl Harness {
     where
         B: Body<Data = Bytes, Error = hyper::Error> + Send + Sync + 'static,
     {
-        let component = self.component(Artifact::Gateway)?;
+        self.http_to(Artifact::Gateway, state, request).await
+    }
+
+    /// Sends one HTTP request through a fresh instance of `artifact` (the gateway or the fused
+    /// pipeline, both `wasi:http/incoming-handler`).
+    pub async fn http_to<B>(
+        &self,
+        artifact: Artifact,
+        state: HostState,
+        request: hyper::Request<B>,
+    ) -> Result<HttpReply>
+    where
+        B: Body<Data = Bytes, Error = hyper::Error> + Send + Sync + 'static,
+    {
+        let component = self.component(artifact)?;
         let mut store = Store::new(&self.engine, state);
         let proxy = Proxy::instantiate_async(&mut store, &component, &self.linker)
             .await
-            .context("instantiating gateway.wasm")?;
+            .with_context(|| format!("instantiating {}", artifact.file_name()))?;
         let request = store
             .data_mut()
             .new_incoming_request(Scheme::Http, request)?;
@@ -154,12 +212,12 @@ impl Harness {
         });
         let response = match receiver.await {
             Ok(response) => {
-                response.map_err(|code| anyhow!("the gateway answered with error {code:?}"))?
+                response.map_err(|code| anyhow!("the component answered with error {code:?}"))?
             }
             // No response was set: the call's own error (a trap) says why.
             Err(_) => {
                 call.await??;
-                return Err(anyhow!("the gateway returned without setting a response"));
+                return Err(anyhow!("the component returned without setting a response"));
             }
         };
         let (parts, body) = response.into_parts();

@@ -44,7 +44,10 @@ const LOGGER_IMPORTS: [&str; 7] = [
 fn logger_imports_its_world_and_nothing_else() {
     let logger = surface(Artifact::Logger);
     assert_eq!(logger.imports, set(&LOGGER_IMPORTS));
-    assert_eq!(logger.exports, set(&["cyber:system/logging"]));
+    assert_eq!(
+        logger.exports,
+        set(&["cyber:system/logging", "cyber:system/batch"])
+    );
 }
 
 #[test]
@@ -77,8 +80,12 @@ fn composed_component_no_longer_imports_logging() {
 #[test]
 fn pipeline_serves_http_and_only_reaches_the_sink() {
     let pipeline = surface(Artifact::Pipeline);
-    // processing and logging are satisfied inside: the sink is the only contract left.
-    for inside in ["cyber:core/processing", "cyber:system/logging"] {
+    // processing, logging and batch are satisfied inside: the sink is the only contract left.
+    for inside in [
+        "cyber:core/processing",
+        "cyber:system/logging",
+        "cyber:system/batch",
+    ] {
         assert!(!pipeline.imports.contains(inside), "{:?}", pipeline.imports);
     }
     let allowed = with_std(&[

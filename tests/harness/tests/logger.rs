@@ -159,14 +159,91 @@ async fn bad_config_uses_defaults_and_warns_once_naming_the_key() {
 }
 
 #[tokio::test]
-async fn failing_sink_is_reported_without_trapping() {
+async fn failing_sink_fails_the_call_and_is_reported() {
     let state = HostState::new(&[]).with_failing_sink("disk full");
-    let state = log_with(state, &[("one", Level::Info), ("two", Level::Critical)]).await;
+    let (state, outcome) = common::harness()
+        .try_log(state, "one", Level::Info)
+        .await
+        .expect("logger instance");
+    assert!(
+        outcome.is_err(),
+        "a refused record must fail the call, so the caller cannot answer as if it was kept"
+    );
     assert!(state.sink.is_empty());
     let stderr = state.stderr();
-    assert_eq!(
-        stderr.matches("disk full").count(),
-        2,
-        "each refused record is reported on stderr: {stderr}"
+    assert!(
+        stderr.contains("neon logger: sink refused 1 record, not written: disk full"),
+        "the refusal is reported on stderr: {stderr}"
     );
+}
+
+fn calls(items: &[(&str, Level)]) -> Vec<(String, Level)> {
+    items.iter().map(|(m, l)| (m.to_string(), *l)).collect()
+}
+
+#[tokio::test]
+async fn a_batch_reaches_the_sink_in_one_write() {
+    let (state, flushed) = common::harness()
+        .log_batch(
+            HostState::new(&[("source", "svc")]),
+            &calls(&[("one", Level::Info), ("two", Level::Warn), ("three", Level::Critical)]),
+        )
+        .await
+        .expect("logger instance");
+    assert_eq!(flushed, Ok(()));
+    assert_eq!(state.sink_writes, 1, "one sink round trip for the whole batch");
+    assert_eq!(
+        summary(&state.sink),
+        [
+            (Level::Info, "one".into(), "svc".into()),
+            (Level::Warn, "two".into(), "svc".into()),
+            (Level::Critical, "three".into(), "svc".into()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_batch_keeps_filtering_redaction_and_the_config_warning() {
+    let (state, flushed) = common::harness()
+        .log_batch(
+            HostState::new(&[("min_level", "loud")]),
+            &calls(&[("password=hunter2", Level::Info)]),
+        )
+        .await
+        .expect("logger instance");
+    assert_eq!(flushed, Ok(()));
+    assert_eq!(state.sink_writes, 1);
+    assert_eq!(state.sink.len(), 2, "{:?}", state.sink);
+    assert!(state.sink[0].message.contains("invalid min_level"));
+    assert!(!state.sink[1].message.contains("hunter2"));
+}
+
+#[tokio::test]
+async fn an_empty_batch_writes_nothing() {
+    let (state, flushed) = common::harness()
+        .log_batch(
+            HostState::new(&[("min_level", "critical")]),
+            &calls(&[("quiet", Level::Info)]),
+        )
+        .await
+        .expect("logger instance");
+    assert_eq!(flushed, Ok(()));
+    assert_eq!(state.sink_writes, 0);
+}
+
+#[tokio::test]
+async fn a_refused_batch_is_an_error_naming_why() {
+    let (state, flushed) = common::harness()
+        .log_batch(
+            HostState::new(&[]).with_failing_sink("disk full"),
+            &calls(&[("one", Level::Info), ("two", Level::Info)]),
+        )
+        .await
+        .expect("logger instance");
+    assert_eq!(
+        flushed,
+        Err("neon logger: sink refused 2 records, not written: disk full".to_string())
+    );
+    assert_eq!(state.sink_writes, 1);
+    assert!(state.sink.is_empty());
 }

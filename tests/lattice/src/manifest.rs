@@ -61,17 +61,6 @@ impl Wiring {
         }
     }
 
-    /// Whether the records of one request reach the sink in the order the processor logged them.
-    ///
-    /// `logging.log` returns nothing, and wRPC (wasmCloud's transport) does not wait for the
-    /// callee of a call without results: the caller goes on once the arguments are sent. Two log
-    /// calls made over the lattice can therefore be handled in either order. Only the composed
-    /// wiring makes them in-process calls; its one lattice hop is `sink.write`, which returns a
-    /// result and so is awaited.
-    pub fn orders_log_calls(self) -> bool {
-        self == Wiring::Composed
-    }
-
     pub fn manifest(self) -> PathBuf {
         let root = repo_root();
         match self {

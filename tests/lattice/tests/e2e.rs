@@ -2,7 +2,8 @@
 //! per wiring: HTTP semantics through the host's built-in HTTP server (and once through the
 //! http-server provider), every log record in the logging provider's file sink,
 //! undeploy/redeploy; 1000 sequential requests and 2 x 60 s of 64 clients with nothing lost;
-//! and a frozen logging provider that must not hang the app.
+//! a frozen logging provider that must not hang the app; and a killed one that must not lose
+//! the records of any request that got 200.
 //!
 //! Tests take turns (one lattice at a time on a 2-core machine); each brings up a private
 //! lattice and takes it down, with every process it started, when it ends or fails.
@@ -117,7 +118,7 @@ async fn pipeline_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<()
     );
 
     // Exactly the records those requests make (413 and healthz never reach the processor), in
-    // order where the wiring can keep order (see Wiring::orders_log_calls).
+    // order: every wiring waits for each log call to end before the next.
     let expected = [
         started(),
         completed(),
@@ -128,7 +129,7 @@ async fn pipeline_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<()
     ];
     let got = new_records(log, before, expected.len()).await?;
     ensure!(
-        same_records(wiring, &got, &expected),
+        got == expected,
         "records for the semantic requests: {got:#?}"
     );
 
@@ -182,7 +183,7 @@ async fn sequential_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<
     let got = new_records(log, before, 2000).await?;
     let expected: Vec<Record> = (0..1000).flat_map(|_| [started(), completed()]).collect();
     ensure!(
-        same_records(wiring, &got, &expected),
+        got == expected,
         "1000 requests left {} records ({} starts, {} completions), first out of place at {:?}",
         got.len(),
         got.iter().filter(|r| **r == started()).count(),
@@ -233,8 +234,9 @@ async fn sustained_load_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Res
     Ok(())
 }
 
-/// The logging provider frozen (SIGSTOP) while 64 clients send: every `sink.write` the composed
-/// pipeline awaits goes unanswered. The host's execution limit must end each such request with
+/// The logging provider frozen (SIGSTOP) while 64 clients send: every `sink.write` a request
+/// awaits goes unanswered (in the linked wiring through the logger, whose `log` the processor
+/// awaits). The host's execution limit must end each such request with
 /// an HTTP 500 that says why (none may hang until the client gives up, 15 s, three times the
 /// limit, nor be cut off unanswered) and give its instance slot back: once the provider runs
 /// again, the app answers again.
@@ -286,8 +288,10 @@ async fn frozen_sink_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result
 /// The logging provider killed (SIGKILL) 3 s into 10 s of 16 clients; the host starts it again.
 /// Every request must get an HTTP answer, and every 200 must have its records in the sink (at
 /// least once: a write whose answer was lost with the provider is written but its request
-/// fails); the app answers afterwards. In the composed wiring a request's records are written
-/// by awaited `sink.write` calls before its answer, which is what makes this hold.
+/// fails); the app answers afterwards. What makes this hold: in the composed wiring a request's
+/// records are written by one awaited `sink.write` before its answer; in the linked and direct
+/// wirings each `logging.log` returns only once the logger (or the provider) has written the
+/// record, and a record it could not write fails the call, so the request.
 async fn provider_killed_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<()> {
     let (rendered, client, before) = deploy(lattice, wiring).await?;
     let load = {
@@ -331,19 +335,6 @@ async fn provider_killed_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Re
         report.ok
     );
     Ok(())
-}
-
-/// Equal records; in equal order only where the wiring guarantees order.
-fn same_records(wiring: Wiring, got: &[Record], expected: &[Record]) -> bool {
-    if wiring.orders_log_calls() {
-        return got == expected;
-    }
-    let key = |r: &Record| (r.level.clone(), r.source.clone(), r.message.clone());
-    let mut got: Vec<_> = got.iter().map(key).collect();
-    let mut expected: Vec<_> = expected.iter().map(key).collect();
-    got.sort();
-    expected.sort();
-    got == expected
 }
 
 /// What a test does on its lattice.
@@ -435,6 +426,21 @@ async fn composed_pipeline_survives_a_frozen_sink() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linked_pipeline_survives_a_frozen_sink() {
+    run(Wiring::Linked, Scenario::FrozenSink).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn composed_pipeline_keeps_every_200s_records_when_the_provider_is_killed() {
     run(Wiring::Composed, Scenario::ProviderKilled).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linked_pipeline_keeps_every_200s_records_when_the_provider_is_killed() {
+    run(Wiring::Linked, Scenario::ProviderKilled).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_pipeline_keeps_every_200s_records_when_the_provider_is_killed() {
+    run(Wiring::Direct, Scenario::ProviderKilled).await;
 }
