@@ -373,7 +373,10 @@ fn http_section(md: &mut String, inputs: &Inputs) {
          every call to end, `logging.log` included, so that a record that could not be written \
          fails its request):\n"
     );
-    let _ = writeln!(md, "| variant | NATS round trips awaited per request, in sequence |");
+    let _ = writeln!(
+        md,
+        "| variant | NATS round trips awaited per request, in sequence |"
+    );
     let _ = writeln!(md, "|---|---|");
     for row in [
         "| linked | 5: gateway -> processor; 2 `logging.log` to the logger, each awaiting the logger's `sink.write` to the provider (the built-in server calls the gateway in-process) |",

@@ -186,12 +186,19 @@ async fn a_batch_reaches_the_sink_in_one_write() {
     let (state, flushed) = common::harness()
         .log_batch(
             HostState::new(&[("source", "svc")]),
-            &calls(&[("one", Level::Info), ("two", Level::Warn), ("three", Level::Critical)]),
+            &calls(&[
+                ("one", Level::Info),
+                ("two", Level::Warn),
+                ("three", Level::Critical),
+            ]),
         )
         .await
         .expect("logger instance");
     assert_eq!(flushed, Ok(()));
-    assert_eq!(state.sink_writes, 1, "one sink round trip for the whole batch");
+    assert_eq!(
+        state.sink_writes, 1,
+        "one sink round trip for the whole batch"
+    );
     assert_eq!(
         summary(&state.sink),
         [
