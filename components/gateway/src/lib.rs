@@ -13,42 +13,33 @@
 mod body;
 mod config;
 
+/// Bindings for one of the two gateway worlds; everything but the world is shared.
+macro_rules! bindings {
+    ($world:tt) => {
+        wit_bindgen::generate!({
+            path: [
+                "../../wit/deps/io",
+                "../../wit/deps/clocks",
+                "../../wit/deps/random",
+                "../../wit/deps/filesystem",
+                "../../wit/deps/sockets",
+                "../../wit/deps/cli",
+                "../../wit/deps/http",
+                "../../wit/deps/config",
+                "../../wit/system",
+                "../../wit/core",
+                "../../wit/gateway",
+            ],
+            world: $world,
+            generate_all,
+        });
+    };
+}
+
 #[cfg(not(feature = "fused"))]
-wit_bindgen::generate!({
-    path: [
-        "../../wit/deps/io",
-        "../../wit/deps/clocks",
-        "../../wit/deps/random",
-        "../../wit/deps/filesystem",
-        "../../wit/deps/sockets",
-        "../../wit/deps/cli",
-        "../../wit/deps/http",
-        "../../wit/deps/config",
-        "../../wit/system",
-        "../../wit/core",
-        "../../wit/gateway",
-    ],
-    world: "cyber:gateway/gateway",
-    generate_all,
-});
+bindings!("cyber:gateway/gateway");
 #[cfg(feature = "fused")]
-wit_bindgen::generate!({
-    path: [
-        "../../wit/deps/io",
-        "../../wit/deps/clocks",
-        "../../wit/deps/random",
-        "../../wit/deps/filesystem",
-        "../../wit/deps/sockets",
-        "../../wit/deps/cli",
-        "../../wit/deps/http",
-        "../../wit/deps/config",
-        "../../wit/system",
-        "../../wit/core",
-        "../../wit/gateway",
-    ],
-    world: "cyber:gateway/fused-gateway",
-    generate_all,
-});
+bindings!("cyber:gateway/fused-gateway");
 
 use cyber::core::processing;
 use exports::wasi::http::incoming_handler::Guest;
