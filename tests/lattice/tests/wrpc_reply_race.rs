@@ -59,10 +59,17 @@ impl NatsServer {
         let dir = std::env::temp_dir().join(format!("neon-wrpc-race-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let log_path = dir.join("nats.log");
+        // The CPU load can keep a client from reading for longer than the server's default
+        // write deadline (2 s), and the server then cuts it off as a slow consumer, losing the
+        // messages in flight: a hang this test is not about. A long deadline keeps it to the race.
+        let config_path = dir.join("nats.conf");
+        std::fs::write(&config_path, "write_deadline: \"30s\"\n").expect("nats config");
         for _ in 0..5 {
             let port = free_port().expect("free port");
             let log = File::create(&log_path).expect("nats log");
             let child = Command::new(&binary)
+                .arg("-c")
+                .arg(&config_path)
                 .args(["-a", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().expect("log"))
@@ -88,6 +95,16 @@ impl NatsServer {
             }
         }
         panic!("nats-server did not start: {}", log_path.display());
+    }
+
+    /// The server's warnings and errors (slow consumers, closed connections), for a failure.
+    fn complaints(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("nats.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains("[WRN]") || line.contains("[ERR]"))
+            .map(str::to_owned)
+            .collect()
     }
 }
 
@@ -220,6 +237,7 @@ async fn no_reply_is_lost_under_concurrent_calls() {
     assert_eq!(
         (hung, failed, wrong),
         (0, 0, 0),
-        "calls hung (reply lost), failed, answered wrong"
+        "calls hung (reply lost), failed, answered wrong; nats-server warnings: {:#?}",
+        nats_server.complaints()
     );
 }
