@@ -301,8 +301,7 @@ impl LoggingHandler<Option<Context>> for LoggingProvider {
     /// too; one that does not cannot learn of it, so the loss is also counted, logged and
     /// reported in the health check.
     async fn log(&self, cx: Option<Context>, msg: String, lvl: WitLevel) -> anyhow::Result<()> {
-        let stats = &self.inner.shared.stats;
-        match self.lookup(&cx).await {
+        let (source, written) = match self.lookup(&cx).await {
             Ok((queue, source)) => {
                 let record = Record {
                     timestamp_ms: now_ms(),
@@ -310,19 +309,16 @@ impl LoggingHandler<Option<Context>> for LoggingProvider {
                     source: source.clone(),
                     message: msg,
                 };
-                if let Err(reason) = queue.write(vec![record]).await {
-                    stats.dropped(&source, &reason);
-                    // A caller on a Neon host waits for this call to end: failing it fails the
-                    // caller's request, where returning would let it answer as if logged.
-                    return Err(anyhow!("record not written: {reason}"));
-                }
+                (source, queue.write(vec![record]).await)
             }
-            Err(reason) => {
-                stats.dropped(&caller(&cx).0, &reason);
-                return Err(anyhow!("record not written: {reason}"));
-            }
-        }
-        Ok(())
+            Err(reason) => (caller(&cx).0, Err(reason)),
+        };
+        // A caller on a Neon host waits for this call to end: failing it fails the caller's
+        // request, where returning would let it answer as if logged.
+        written.map_err(|reason| {
+            self.inner.shared.stats.dropped(&source, &reason);
+            anyhow!("record not written: {reason}")
+        })
     }
 }
 

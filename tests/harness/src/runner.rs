@@ -84,13 +84,19 @@ impl Harness {
         Ok((result, store.into_data()))
     }
 
-    /// Calls `logging.log` once per record on one fresh logger instance.
-    pub async fn log(&self, state: HostState, calls: &[(String, Level)]) -> Result<HostState> {
+    /// A fresh logger instance, in a store of its own holding `state`.
+    async fn logger(&self, state: HostState) -> Result<(Store<HostState>, Logger)> {
         let component = self.component(Artifact::Logger)?;
         let mut store = Store::new(&self.engine, state);
         let instance = Logger::instantiate_async(&mut store, &component, &self.linker)
             .await
             .context("instantiating logger.wasm")?;
+        Ok((store, instance))
+    }
+
+    /// Calls `logging.log` once per record on one fresh logger instance.
+    pub async fn log(&self, state: HostState, calls: &[(String, Level)]) -> Result<HostState> {
+        let (mut store, instance) = self.logger(state).await?;
         for (message, level) in calls {
             instance
                 .cyber_system_logging()
@@ -108,11 +114,7 @@ impl Harness {
         message: &str,
         level: Level,
     ) -> Result<(HostState, Result<()>)> {
-        let component = self.component(Artifact::Logger)?;
-        let mut store = Store::new(&self.engine, state);
-        let instance = Logger::instantiate_async(&mut store, &component, &self.linker)
-            .await
-            .context("instantiating logger.wasm")?;
+        let (mut store, instance) = self.logger(state).await?;
         let outcome = instance
             .cyber_system_logging()
             .call_log(&mut store, message, level)
@@ -127,11 +129,7 @@ impl Harness {
         state: HostState,
         calls: &[(String, Level)],
     ) -> Result<(HostState, Result<(), String>)> {
-        let component = self.component(Artifact::Logger)?;
-        let mut store = Store::new(&self.engine, state);
-        let instance = Logger::instantiate_async(&mut store, &component, &self.linker)
-            .await
-            .context("instantiating logger.wasm")?;
+        let (mut store, instance) = self.logger(state).await?;
         let batch = instance.cyber_system_batch();
         batch.call_begin(&mut store).await?;
         for (message, level) in calls {

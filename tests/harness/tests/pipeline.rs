@@ -76,10 +76,12 @@ async fn records_the_sink_refuses_make_the_request_a_500_naming_why() {
 async fn requests_that_log_nothing_write_nothing() {
     let reply = send(HostState::new(&[]), "GET", "/healthz", b"").await;
     assert_eq!(reply.status, 200);
+    assert_eq!(reply.state.sink_writes, 0, "healthz");
     let reply = send(HostState::new(&[]), "GET", "/process", b"").await;
     assert_eq!(reply.status, 405);
+    assert_eq!(reply.state.sink_writes, 0, "405");
     let state = HostState::new(&[("max_body_bytes", "4")]);
     let reply = send(state, "POST", "/process", b"too long").await;
     assert_eq!(reply.status, 413);
-    assert_eq!(reply.state.sink_writes, 0);
+    assert_eq!(reply.state.sink_writes, 0, "413");
 }
