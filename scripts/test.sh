@@ -54,7 +54,7 @@ lattice_tests() {
     # Each wiring on its own private `wash up` lattice: HTTP through the host's built-in server
     # (and once through the http-server provider), records in the logging provider's sink,
     # undeploy/redeploy, 1000 sequential requests, 2 x 60 s of 64 clients, a frozen sink, a
-    # killed logging provider; and the wRPC reply-race stress test on a real nats-server.
+    # killed logging provider. (The wRPC reply-race stress test is a soak: scripts/soak.sh.)
     (cd "$NEON_ROOT" && cargo test --release -p neon-lattice-tests)
 }
 
