@@ -188,6 +188,11 @@ struct Args {
     /// The host's deadline ticks once a second, so below ~3 s it can fire almost at once.
     #[arg(long = "max-execution-time-ms", env = "WASMCLOUD_MAX_EXECUTION_TIME_MS", default_value = "5000", value_parser = millis)]
     max_execution_time: Duration,
+    /// How long a component that is stopped or replaced keeps taking invocations, in ms, before
+    /// it drains (finishes what it was given) and goes: time for its replacement to start, so a
+    /// rollout fails no call. 0 drains at once.
+    #[arg(long = "component-handover-ms", env = "WASMCLOUD_COMPONENT_HANDOVER_MS", default_value = "2000", value_parser = millis)]
+    component_handover: Duration,
     #[arg(long = "max-linear-memory-bytes", env = "WASMCLOUD_MAX_LINEAR_MEMORY", default_value_t = 256 << 20)]
     max_linear_memory: u32,
     #[arg(long = "max-component-size-bytes", env = "WASMCLOUD_MAX_COMPONENT_SIZE", default_value_t = 50 << 20)]
@@ -441,6 +446,7 @@ async fn main() -> anyhow::Result<()> {
         secrets_topic_prefix: args.secrets_topic_prefix,
         version: HOST_VERSION.to_string(),
         max_execution_time: args.max_execution_time,
+        component_handover: args.component_handover,
         max_linear_memory: args.max_linear_memory,
         max_component_size: args.max_component_size,
         max_components: args.max_components,
