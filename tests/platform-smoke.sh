@@ -3,8 +3,8 @@
 # scripts/setup.sh placed (no downloads), one host answers with our labels, wadm answers, the
 # http-server provider archive starts, and `wash down` leaves nothing running.
 #
-# Isolation from a user's own `wash up`: its own lattice name, a free non-default NATS port,
-# TMPDIR (JetStream store) and a private WASH_DOWNLOADS_DIR. The last one matters: wash keeps
+# Isolation from a user's own `wash up`: its own lattice name, free non-default NATS and NATS
+# websocket ports (wash up opens a websocket listener too, 4223 by default), TMPDIR (JetStream store) and a private WASH_DOWNLOADS_DIR. The last one matters: wash keeps
 # its pid files, nats.conf and logs in the downloads folder, so sharing it would let this test's
 # `wash down` stop the user's host. The private folder links to the placed binaries, so those are
 # what is tested. Everything is bounded by timeouts; an EXIT trap cleans up even on failure.
@@ -34,6 +34,8 @@ done
 lattice="neon-smoke-$$"
 port="$(free_port)"
 [[ "$port" != 4222 ]] || port="$(free_port)"
+ws_port="$(free_port)"
+while [[ "$ws_port" == 4223 || "$ws_port" == "$port" ]]; do ws_port="$(free_port)"; done
 label_value="smoke-$$"
 conn=(--lattice "$lattice" --ctl-host 127.0.0.1 --ctl-port "$port")
 passed=0 failed=0
@@ -70,7 +72,8 @@ trap 'stop_all || force_kill; info "logs in $work"' EXIT
 
 step "platform-smoke: wash up -d on lattice $lattice, NATS port $port"
 up=(wash up -d --wasmcloud-version "v$NEON_HOST_VERSION" --wadm-version "v$NEON_WADM_VERSION"
-    --nats-version "v$NEON_NATS_VERSION" --nats-port "$port" --lattice "$lattice"
+    --nats-version "v$NEON_NATS_VERSION" --nats-port "$port" --nats-websocket-port "$ws_port"
+    --lattice "$lattice"
     --label "neon.test=platform-smoke" --label "neon.run=$label_value"
     --host-log-path "$work/host.log")
 info "${up[*]}"

@@ -134,9 +134,9 @@ pub fn parse_link(
     }
 
     let source = non_empty(config.get("source")).unwrap_or_else(|| cx.source_id.to_string());
-    let (stdout, file, nats) = parse_sinks(config.get("sinks").map(String::as_str))?;
+    let chosen = parse_sinks(config.get("sinks").map(String::as_str))?;
 
-    let file = if file {
+    let file = if chosen.file {
         Some(FileSettings {
             path: file_path(config.get("file_path"), cx, &source)?,
             max_bytes: number(config, "max_bytes", DEFAULT_MAX_BYTES, 1, u64::MAX)?,
@@ -148,7 +148,7 @@ pub fn parse_link(
         None
     };
 
-    let nats = if nats {
+    let nats = if chosen.nats {
         let stream = non_empty(config.get("stream")).unwrap_or_else(|| DEFAULT_STREAM.into());
         check_stream_name(&stream)?;
         let subject = match non_empty(config.get("subject")) {
@@ -186,23 +186,34 @@ pub fn parse_link(
 
     Ok(LinkSettings {
         source,
-        stdout,
+        stdout: chosen.stdout,
         file,
         nats,
     })
 }
 
+/// Which sinks the `sinks` key names.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct ChosenSinks {
+    stdout: bool,
+    file: bool,
+    nats: bool,
+}
+
 /// `sinks` = comma list of stdout, file, nats; default `file`.
-fn parse_sinks(value: Option<&str>) -> Result<(bool, bool, bool), ConfigError> {
+fn parse_sinks(value: Option<&str>) -> Result<ChosenSinks, ConfigError> {
     let Some(value) = value else {
-        return Ok((false, true, false));
+        return Ok(ChosenSinks {
+            file: true,
+            ..ChosenSinks::default()
+        });
     };
-    let (mut stdout, mut file, mut nats) = (false, false, false);
+    let mut chosen = ChosenSinks::default();
     for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         match name {
-            "stdout" => stdout = true,
-            "file" => file = true,
-            "nats" => nats = true,
+            "stdout" => chosen.stdout = true,
+            "file" => chosen.file = true,
+            "nats" => chosen.nats = true,
             other => {
                 return Err(ConfigError::new(
                     "sinks",
@@ -212,14 +223,14 @@ fn parse_sinks(value: Option<&str>) -> Result<(bool, bool, bool), ConfigError> {
             }
         }
     }
-    if !(stdout || file || nats) {
+    if chosen == ChosenSinks::default() {
         return Err(ConfigError::new(
             "sinks",
             value,
             "names no sink (expected a comma list of stdout, file, nats)",
         ));
     }
-    Ok((stdout, file, nats))
+    Ok(chosen)
 }
 
 fn parse_fsync(value: Option<&String>) -> Result<Fsync, ConfigError> {

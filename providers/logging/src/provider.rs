@@ -23,14 +23,33 @@ use crate::bindings::exports::cyber::system::logging::Handler as LoggingHandler;
 use crate::bindings::exports::cyber::system::sink::{Entry, Handler as SinkHandler};
 use crate::config::{parse_link, LinkContext, LinkSettings, ProviderSettings};
 use crate::record::{Level, Record, Stamp};
-use crate::sink::{file::FileSink, jetstream::JetStreamSink};
+use crate::sink::{file::FileSink, jetstream::JetStreamSink, stdout::Stdout};
 use crate::writer::{Queue, Shared, Sinks, Writer};
 
 /// How long a removed link (or shutdown) waits for its queued calls to be written.
 const CLOSE_WITHIN: Duration = Duration::from_secs(10);
 const NATS_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-type LinkKey = (String, String);
+/// A link as the provider tells links apart: who links, and under which link name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct LinkKey {
+    source_id: String,
+    link_name: String,
+}
+
+impl LinkKey {
+    fn new(source_id: &str, link_name: &str) -> Self {
+        Self {
+            source_id: source_id.to_string(),
+            link_name: link_name.to_string(),
+        }
+    }
+
+    /// `source/link`, the link's name in log lines and health figures.
+    fn label(&self) -> String {
+        format!("{}/{}", self.source_id, self.link_name)
+    }
+}
 
 struct Link {
     source: String,
@@ -104,7 +123,7 @@ impl LoggingProvider {
             Some(reason) => format!("{reason}; nothing was written"),
             None => format!(
                 "component `{}` has no link named `{}` to this provider; nothing was written",
-                key.0, key.1
+                key.source_id, key.link_name
             ),
         })
     }
@@ -121,8 +140,8 @@ impl LoggingProvider {
         let settings = parse_link(
             config,
             &LinkContext {
-                source_id: &key.0,
-                link_name: &key.1,
+                source_id: &key.source_id,
+                link_name: &key.link_name,
                 lattice: &lattice,
                 provider: &provider_settings,
             },
@@ -130,27 +149,8 @@ impl LoggingProvider {
         .map_err(|e| e.to_string())?;
         self.check_file_is_free(key, &settings).await?;
 
-        let file = match &settings.file {
-            Some(f) => Some(tokio::task::block_in_place(|| FileSink::open(f.clone()))?),
-            None => None,
-        };
-        let nats = match &settings.nats {
-            Some(n) => {
-                let client = self.nats_client(n.url.as_deref()).await?;
-                Some(JetStreamSink::connect(n, client, self.inner.instance_id.clone()).await?)
-            }
-            None => None,
-        };
-        let label = format!("{}/{}", key.0, key.1);
-        let sinks = Sinks {
-            stdout: settings.stdout,
-            fsync: settings
-                .file
-                .as_ref()
-                .map_or(crate::config::Fsync::Batch, |f| f.fsync),
-            file,
-            nats,
-        };
+        let sinks = self.open_sinks(&settings).await?;
+        let label = key.label();
         info!(
             link = %label,
             source = %settings.source,
@@ -176,6 +176,26 @@ impl LoggingProvider {
         Ok(())
     }
 
+    /// Opens every sink the link asked for; a sink that cannot be opened fails the link put.
+    async fn open_sinks(&self, settings: &LinkSettings) -> Result<Sinks, String> {
+        let mut sinks: Sinks = Vec::new();
+        if let Some(nats) = &settings.nats {
+            let client = self.nats_client(nats.url.as_deref()).await?;
+            let instance_id = self.inner.instance_id.clone();
+            sinks.push(Box::new(
+                JetStreamSink::connect(nats, client, instance_id).await?,
+            ));
+        }
+        if let Some(file) = &settings.file {
+            let file = tokio::task::block_in_place(|| FileSink::open(file.clone()))?;
+            sinks.push(Box::new(file));
+        }
+        if settings.stdout {
+            sinks.push(Box::new(Stdout));
+        }
+        Ok(sinks)
+    }
+
     /// One file, one writer: rotation and undo-by-truncation are only safe that way.
     async fn check_file_is_free(
         &self,
@@ -190,9 +210,11 @@ impl LoggingProvider {
             .iter()
             .find(|(k, l)| *k != key && l.file_path.as_ref() == Some(&file.path));
         match taken {
-            Some(((source, name), _)) => Err(format!(
-                "invalid config `file_path` = `{}`: already written by the link `{name}` from `{source}`; give each link its own file",
-                file.path.display()
+            Some((other, _)) => Err(format!(
+                "invalid config `file_path` = `{}`: already written by the link `{}` from `{}`; give each link its own file",
+                file.path.display(),
+                other.link_name,
+                other.source_id
             )),
             None => Ok(()),
         }
@@ -223,10 +245,7 @@ impl LoggingProvider {
 
     async fn close_link(&self, key: &LinkKey) -> bool {
         let removed = self.inner.links.write().await.remove(key);
-        self.inner
-            .shared
-            .stats
-            .forget(&format!("{}/{}", key.0, key.1));
+        self.inner.shared.stats.forget(&key.label());
         match removed {
             Some(link) => {
                 link.writer.close(CLOSE_WITHIN).await;
@@ -240,11 +259,11 @@ impl LoggingProvider {
 /// (source id, link name) of an invocation, as the host stamps them in the wRPC headers.
 fn caller(cx: &Option<Context>) -> LinkKey {
     match cx {
-        Some(cx) => (
-            cx.component.clone().unwrap_or_else(|| "<unknown>".into()),
-            cx.link_name().to_string(),
+        Some(cx) => LinkKey::new(
+            cx.component.as_deref().unwrap_or("<unknown>"),
+            cx.link_name(),
         ),
-        None => ("<unknown>".into(), "default".into()),
+        None => LinkKey::new("<unknown>", "default"),
     }
 }
 
@@ -311,7 +330,7 @@ impl LoggingHandler<Option<Context>> for LoggingProvider {
                 };
                 (source, queue.write(vec![record]).await)
             }
-            Err(reason) => (caller(&cx).0, Err(reason)),
+            Err(reason) => (caller(&cx).source_id, Err(reason)),
         };
         // A caller on a Neon host waits for this call to end: failing it fails the caller's
         // request, where returning would let it answer as if logged.
@@ -340,7 +359,7 @@ impl Provider for LoggingProvider {
     }
 
     async fn receive_link_config_as_target(&self, link: LinkConfig<'_>) -> anyhow::Result<()> {
-        let key: LinkKey = (link.source_id.to_string(), link.link_name.to_string());
+        let key = LinkKey::new(link.source_id, link.link_name);
         match self.open_link(&key, link.config).await {
             Ok(()) => {
                 self.set_rejected(&key, None);
@@ -350,7 +369,10 @@ impl Provider for LoggingProvider {
                 // A refused re-put must not leave the old config running behind the operator's
                 // back: the link is now whatever they asked for, which is invalid.
                 self.close_link(&key).await;
-                let reason = format!("link `{}` from `{}` refused: {reason}", key.1, key.0);
+                let reason = format!(
+                    "link `{}` from `{}` refused: {reason}",
+                    key.link_name, key.source_id
+                );
                 error!("{reason}");
                 self.set_rejected(&key, Some(reason.clone()));
                 Err(anyhow!(reason))
@@ -359,13 +381,10 @@ impl Provider for LoggingProvider {
     }
 
     async fn delete_link_as_target(&self, link: impl LinkDeleteInfo) -> anyhow::Result<()> {
-        let key: LinkKey = (
-            link.get_source_id().to_string(),
-            link.get_link_name().to_string(),
-        );
+        let key = LinkKey::new(link.get_source_id(), link.get_link_name());
         self.set_rejected(&key, None);
         if self.close_link(&key).await {
-            info!(source = %key.0, link = %key.1, "link removed; its queued records were written");
+            info!(source = %key.source_id, link = %key.link_name, "link removed; its queued records were written");
         }
         Ok(())
     }

@@ -1,29 +1,26 @@
 //! One writer task per link: group commit of concurrent calls, all-or-nothing across sinks.
 //!
 //! Callers queue their records and wait for the answer. The task takes every request waiting
-//! in the queue, encodes them into one buffer, and commits that buffer with one JetStream round
-//! of acks, one file write (+ one fsync) and one stdout write. Sinks run in the order in which
-//! they can be undone: JetStream (delete), then file (truncate), then stdout (cannot be taken
-//! back, so last). If any fails, the earlier ones are undone and every caller in the group gets
-//! the error: they share the link, hence the sinks and the cause.
+//! in the queue, encodes them into one buffer, and hands that batch to each of the link's sinks
+//! once (one JetStream round of acks, one file write and fsync, one stdout write). Sinks that
+//! can take a batch back run first, the one that cannot (stdout) last. If any fails, the earlier
+//! ones take the batch back and every caller in the group gets the error: they share the link,
+//! hence the sinks and the cause.
 //!
 //! A link owns its sinks exclusively (the provider refuses two links on one file), so rotation
 //! and truncation never race another writer.
 
-use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::{block_in_place, JoinHandle};
+use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
-use crate::config::Fsync;
 use crate::record::{encode_line, Record, Stamp};
-use crate::sink::jetstream::{JetStreamSink, Published};
-use crate::sink::{file::FileSink, stdout};
+use crate::sink::{Batch, Sink};
 use crate::stats::Stats;
 
 /// Requests taken into one group commit at most; bounds the buffer and the ack round.
@@ -32,8 +29,6 @@ const MAX_GROUP_BYTES: usize = 8 * 1024 * 1024;
 /// Queue depth per link. Callers wait for their answer, so it only fills when more calls are
 /// in flight than this; then senders wait (backpressure) rather than anything being dropped.
 const QUEUE_DEPTH: usize = 1024;
-/// Bytes kept free for the JetStream headers of a message when checking `max_payload`.
-const HEADER_ALLOWANCE: usize = 256;
 /// How long a replacing writer waits for the one it replaces.
 const CLOSE_PREVIOUS_WITHIN: Duration = Duration::from_secs(10);
 
@@ -56,12 +51,7 @@ impl Shared {
 }
 
 /// The sinks one link writes to.
-pub struct Sinks {
-    pub stdout: bool,
-    pub file: Option<FileSink>,
-    pub fsync: Fsync,
-    pub nats: Option<JetStreamSink>,
-}
+pub type Sinks = Vec<Box<dyn Sink>>;
 
 struct Request {
     records: Vec<Record>,
@@ -99,12 +89,14 @@ impl Writer {
     /// of the link this one replaces), calls queue up at once but are written only after the
     /// previous writer has finished, so two writers never append to one file together.
     pub fn spawn(
-        sinks: Sinks,
+        mut sinks: Sinks,
         shared: Arc<Shared>,
         label: String,
         previous: Option<Writer>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        // Stable: sinks that can take a batch back first, in the order given.
+        sinks.sort_by_key(|sink| !sink.can_undo());
         let committer = Committer {
             sinks,
             shared,
@@ -137,16 +129,15 @@ impl Writer {
 }
 
 async fn run(mut rx: mpsc::Receiver<Request>, mut committer: Committer) {
-    if let Some(file) = committer.sinks.file.as_mut() {
-        // The file may have grown since it was opened (a previous writer of this link).
-        if let Err(e) = block_in_place(|| file.refresh_len()) {
-            warn!(link = %committer.label, error = %e, "cannot re-read the file length");
+    for sink in &mut committer.sinks {
+        if let Err(e) = sink.prepare().await {
+            warn!(link = %committer.label, sink = %sink.describe(), error = %e, "cannot prepare the sink");
         }
     }
+    let group_commit = committer.sinks.iter().all(|sink| sink.groups_calls());
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
-        // `always` means every call is synced on its own: no group commit.
-        if committer.sinks.fsync != Fsync::Always {
+        if group_commit {
             let mut bytes: usize = group[0].records.iter().map(approx_len).sum();
             while group.len() < MAX_GROUP_REQUESTS && bytes < MAX_GROUP_BYTES {
                 match rx.try_recv() {
@@ -175,9 +166,9 @@ struct Committer {
 
 impl Committer {
     async fn commit(&mut self, group: Vec<Request>) {
-        let max_payload = self.sinks.nats.as_ref().map(JetStreamSink::max_payload);
+        let max_len = self.sinks.iter().filter_map(|s| s.max_record_len()).min();
         let mut buf = Vec::new();
-        let mut lines: Vec<(u64, Range<usize>)> = Vec::new();
+        let mut lines = Vec::new();
         let mut callers = Vec::with_capacity(group.len());
         let mut records = 0u64;
         for req in group {
@@ -187,18 +178,17 @@ impl Committer {
                 let seq = self.shared.seq.fetch_add(1, Ordering::Relaxed);
                 let start = buf.len();
                 let len = encode_line(&mut buf, record, &self.shared.stamp, seq);
-                // Headers (Nats-Msg-Id, expected stream) count against max_payload too.
-                if max_payload.is_some_and(|max| len + HEADER_ALLOWANCE > max) {
+                if max_len.is_some_and(|max| len > max) {
                     oversized = Some(len);
                 }
                 lines.push((seq, start..start + len));
             }
             // Refused alone, before anything is written: the other callers are not at fault.
-            if let (Some(len), Some(max)) = (oversized, max_payload) {
+            if let (Some(len), Some(max)) = (oversized, max_len) {
                 buf.truncate(buf_start);
                 lines.truncate(lines_start);
                 let msg = format!(
-                    "a record is {len} bytes as JSON, more than the NATS server's max_payload of {max}; nothing was written"
+                    "a record is {len} bytes as JSON, more than the {max} bytes a sink of this link takes (the NATS server's max_payload, less room for headers); nothing was written"
                 );
                 self.shared.stats.batch_failed(&self.label, 1, &msg);
                 let _ = req.reply.send(Err(msg));
@@ -210,8 +200,11 @@ impl Committer {
         if callers.is_empty() {
             return;
         }
-        let buf = Bytes::from(buf);
-        let result = self.write_all_sinks(&buf, &lines).await;
+        let batch = Batch {
+            buf: Bytes::from(buf),
+            lines,
+        };
+        let result = self.write_all_sinks(&batch).await;
         match &result {
             Ok(()) => {
                 self.shared.stats.batch_ok(&self.label, records);
@@ -230,71 +223,28 @@ impl Committer {
         }
     }
 
-    async fn write_all_sinks(
-        &mut self,
-        buf: &Bytes,
-        lines: &[(u64, Range<usize>)],
-    ) -> Result<(), String> {
-        let published = match &self.sinks.nats {
-            Some(nats) => {
-                let records: Vec<(u64, Bytes)> = lines
-                    .iter()
-                    .map(|(seq, range)| (*seq, buf.slice(range.clone())))
-                    .collect();
-                Some(nats.publish(&records).await?)
-            }
-            None => None,
-        };
-
-        let sync = self.sinks.fsync != Fsync::Never;
-        let mark = match self.sinks.file.as_mut() {
-            Some(file) => match block_in_place(|| file.append(buf, sync)) {
-                Ok(mark) => Some(mark),
-                Err(e) => return Err(self.undo_nats(published, e).await),
-            },
-            None => None,
-        };
-
-        if self.sinks.stdout {
-            if let Err(mut e) = block_in_place(|| stdout::write(buf)) {
-                if let (Some(file), Some(mark)) = (self.sinks.file.as_mut(), mark) {
-                    if let Err(undo) = block_in_place(|| file.undo(mark)) {
-                        e.push_str("; ");
-                        e.push_str(&undo);
-                    }
+    /// Every sink in turn; on a failure the sinks before it take the batch back.
+    async fn write_all_sinks(&mut self, batch: &Batch) -> Result<(), String> {
+        for failed in 0..self.sinks.len() {
+            let Err(mut error) = self.sinks[failed].write(batch).await else {
+                continue;
+            };
+            for sink in self.sinks[..failed].iter_mut().rev() {
+                if let Err(undo) = sink.undo_last().await {
+                    error.push_str("; ");
+                    error.push_str(&undo);
                 }
-                return Err(self.undo_nats(published, e).await);
             }
+            return Err(error);
         }
         Ok(())
     }
 
-    /// Deletes the batch from the stream after a later sink failed; returns the error to report.
-    async fn undo_nats(&self, published: Option<Published>, mut error: String) -> String {
-        if let (Some(nats), Some(published)) = (&self.sinks.nats, published) {
-            if let Err(undo) = nats.undo(published).await {
-                error.push_str("; ");
-                error.push_str(&undo);
-            }
-        }
-        error
-    }
-
     /// Runs when the queue is closed and drained: nothing may stay in a buffer.
     async fn finish(&mut self) {
-        if let Some(file) = self.sinks.file.as_mut() {
-            if let Err(e) = block_in_place(|| file.sync()) {
-                warn!(link = %self.label, error = %e, "final sync failed");
-            }
-        }
-        if self.sinks.stdout {
-            if let Err(e) = block_in_place(stdout::flush) {
-                warn!(link = %self.label, error = %e, "final stdout flush failed");
-            }
-        }
-        if let Some(nats) = &self.sinks.nats {
-            if let Err(e) = nats.flush().await {
-                warn!(link = %self.label, error = %e, "final NATS flush failed");
+        for sink in &mut self.sinks {
+            if let Err(e) = sink.finish().await {
+                warn!(link = %self.label, sink = %sink.describe(), error = %e, "final flush failed");
             }
         }
         debug!(link = %self.label, "writer finished");
@@ -304,8 +254,9 @@ impl Committer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FileSettings;
+    use crate::config::{FileSettings, Fsync};
     use crate::record::Level;
+    use crate::sink::file::FileSink;
 
     fn shared() -> Arc<Shared> {
         Arc::new(Shared::new(Stamp {
@@ -315,20 +266,14 @@ mod tests {
     }
 
     fn file_sinks(path: &std::path::Path, fsync: Fsync) -> Sinks {
-        Sinks {
-            stdout: false,
-            file: Some(
-                FileSink::open(FileSettings {
-                    path: path.to_path_buf(),
-                    max_bytes: u64::MAX,
-                    keep: 1,
-                    fsync,
-                })
-                .unwrap(),
-            ),
+        let file = FileSink::open(FileSettings {
+            path: path.to_path_buf(),
+            max_bytes: u64::MAX,
+            keep: 1,
             fsync,
-            nats: None,
-        }
+        })
+        .unwrap();
+        vec![Box::new(file)]
     }
 
     fn record(message: String) -> Record {
@@ -418,6 +363,87 @@ mod tests {
         assert!(!healthy);
         assert!(msg.contains("failed_calls=1"), "{msg}");
         writer.close(Duration::from_secs(5)).await;
+    }
+
+    /// A sink that records what happened to it, in a log shared by the sinks of one test.
+    struct Probe {
+        name: &'static str,
+        can_undo: bool,
+        fails: bool,
+        log: Arc<std::sync::Mutex<Vec<String>>>,
+    }
+
+    impl Probe {
+        fn note(&self, what: &str) {
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("{} {what}", self.name));
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Sink for Probe {
+        fn describe(&self) -> String {
+            self.name.into()
+        }
+        fn can_undo(&self) -> bool {
+            self.can_undo
+        }
+        async fn write(&mut self, batch: &Batch) -> Result<(), String> {
+            self.note(&format!("write {}", batch.lines.len()));
+            if self.fails {
+                return Err(format!("{} is broken", self.name));
+            }
+            Ok(())
+        }
+        async fn undo_last(&mut self) -> Result<(), String> {
+            self.note("undo");
+            Ok(())
+        }
+        async fn finish(&mut self) -> Result<(), String> {
+            self.note("finish");
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_sink_makes_the_earlier_ones_take_the_batch_back() {
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let probe = |name, can_undo, fails| -> Box<dyn Sink> {
+            Box::new(Probe {
+                name,
+                can_undo,
+                fails,
+                log: log.clone(),
+            })
+        };
+        // Given in an order that would write the one that cannot undo first.
+        let sinks: Sinks = vec![
+            probe("screen", false, false),
+            probe("stream", true, false),
+            probe("disk", true, true),
+        ];
+        let writer = Writer::spawn(sinks, shared(), "t".into(), None);
+        let err = writer
+            .queue()
+            .write(vec![record("a".into()), record("b".into())])
+            .await
+            .unwrap_err();
+        assert_eq!(err, "disk is broken");
+        writer.close(Duration::from_secs(5)).await;
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "stream write 2",
+                "disk write 2",
+                "stream undo",
+                "stream finish",
+                "disk finish",
+                "screen finish"
+            ],
+            "undoable sinks first, the failed batch taken back, never shown on the screen"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

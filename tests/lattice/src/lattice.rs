@@ -71,8 +71,12 @@ impl Lattice {
             tmp,
         };
         let port = lattice.nats_port.to_string();
+        // wash up also opens a NATS websocket listener (4223 by default, on every interface):
+        // left at the default it would collide with a user's own `wash up`.
+        let websocket_port = free_port()?.to_string();
         let log = lattice.work.join("host.log");
         let mut args = vec!["up", "-d", "--nats-port", &port, "--lattice", &lattice.name];
+        args.extend(["--nats-websocket-port", &websocket_port]);
         args.extend(WASH_UP_VERSIONS);
         args.extend(["--max-execution-time-ms", MAX_EXECUTION_TIME_MS]);
         let log_arg = log.display().to_string();

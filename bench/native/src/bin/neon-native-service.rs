@@ -63,12 +63,7 @@ async fn main() -> Result<()> {
         host_id: "native".to_string(),
         lattice: "none".to_string(),
     }));
-    let sinks = Sinks {
-        stdout: false,
-        file: Some(sink),
-        fsync: Fsync::Batch,
-        nats: None,
-    };
+    let sinks: Sinks = vec![Box::new(sink)];
     let writer = Writer::spawn(sinks, shared, "native".to_string(), None);
 
     let app = Router::new()

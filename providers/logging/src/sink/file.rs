@@ -9,7 +9,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::config::FileSettings;
+use async_trait::async_trait;
+use tokio::task::block_in_place;
+
+use super::{Batch, Sink};
+use crate::config::{FileSettings, Fsync};
 
 /// Where a batch started, so it can be taken back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +29,8 @@ pub struct FileSink {
     len: u64,
     /// Bumped on every rotation: a mark from an older file cannot truncate the new one.
     generation: u64,
+    /// Where the last batch started, while it may still have to be taken back.
+    last: Option<Mark>,
 }
 
 impl FileSink {
@@ -41,6 +47,7 @@ impl FileSink {
             file,
             len,
             generation: 0,
+            last: None,
         })
     }
 
@@ -169,6 +176,44 @@ impl FileSink {
             }
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Sink for FileSink {
+    fn describe(&self) -> String {
+        format!("file {}", self.settings.path.display())
+    }
+
+    fn can_undo(&self) -> bool {
+        true
+    }
+
+    fn groups_calls(&self) -> bool {
+        self.settings.fsync != Fsync::Always
+    }
+
+    async fn prepare(&mut self) -> Result<(), String> {
+        block_in_place(|| self.refresh_len())
+    }
+
+    async fn write(&mut self, batch: &Batch) -> Result<(), String> {
+        let sync = self.settings.fsync != Fsync::Never;
+        self.last = None;
+        let mark = block_in_place(|| self.append(&batch.buf, sync))?;
+        self.last = Some(mark);
+        Ok(())
+    }
+
+    async fn undo_last(&mut self) -> Result<(), String> {
+        match self.last.take() {
+            Some(mark) => block_in_place(|| self.undo(mark)),
+            None => Ok(()),
+        }
+    }
+
+    async fn finish(&mut self) -> Result<(), String> {
+        block_in_place(|| self.sync())
     }
 }
 

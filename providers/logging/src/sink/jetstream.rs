@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use async_nats::connection::State;
 use async_nats::jetstream::{self, context::Publish, stream};
+use async_trait::async_trait;
 use bytes::Bytes;
 use futures::future::join_all;
 use tokio::sync::Mutex;
 
+use super::{Batch, Sink};
 use crate::config::NatsSettings;
 
 /// Stream creation and subject updates read-modify-write the stream config; doing them one at
@@ -22,6 +24,8 @@ static STREAM_SETUP: Mutex<()> = Mutex::const_new(());
 
 /// Management requests (create, update, delete) are rare; give them more time than an ack.
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Room left in `max_payload` for a message's JetStream headers (Nats-Msg-Id, expected stream).
+const HEADER_ALLOWANCE: usize = 256;
 
 pub struct JetStreamSink {
     client: async_nats::Client,
@@ -31,6 +35,8 @@ pub struct JetStreamSink {
     subject: String,
     retries: u32,
     msg_id_prefix: String,
+    /// What the last batch stored, while it may still have to be taken back.
+    last: Option<Published>,
 }
 
 /// Stream sequences of the records a batch stored, so they can be deleted again.
@@ -60,6 +66,7 @@ impl JetStreamSink {
             subject: settings.subject.clone(),
             retries: settings.retries,
             msg_id_prefix,
+            last: None,
         })
     }
 
@@ -176,6 +183,39 @@ impl JetStreamSink {
             .flush()
             .await
             .map_err(|e| format!("cannot flush NATS connection: {e}"))
+    }
+}
+
+#[async_trait]
+impl Sink for JetStreamSink {
+    fn describe(&self) -> String {
+        format!("stream {} ({})", self.stream, self.subject)
+    }
+
+    fn can_undo(&self) -> bool {
+        true
+    }
+
+    fn max_record_len(&self) -> Option<usize> {
+        Some(self.max_payload().saturating_sub(HEADER_ALLOWANCE))
+    }
+
+    async fn write(&mut self, batch: &Batch) -> Result<(), String> {
+        let records: Vec<(u64, Bytes)> = batch.records().collect();
+        self.last = None;
+        self.last = Some(self.publish(&records).await?);
+        Ok(())
+    }
+
+    async fn undo_last(&mut self) -> Result<(), String> {
+        match self.last.take() {
+            Some(published) => self.undo(published).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn finish(&mut self) -> Result<(), String> {
+        self.flush().await
     }
 }
 

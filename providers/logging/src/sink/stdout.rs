@@ -5,6 +5,37 @@
 
 use std::io::Write;
 
+use async_trait::async_trait;
+use tokio::task::block_in_place;
+
+use super::{Batch, Sink};
+
+/// The provider's stdout as a sink.
+pub struct Stdout;
+
+#[async_trait]
+impl Sink for Stdout {
+    fn describe(&self) -> String {
+        "stdout".into()
+    }
+
+    fn can_undo(&self) -> bool {
+        false
+    }
+
+    async fn write(&mut self, batch: &Batch) -> Result<(), String> {
+        block_in_place(|| write(&batch.buf))
+    }
+
+    async fn undo_last(&mut self) -> Result<(), String> {
+        Err("records written to stdout cannot be taken back".into())
+    }
+
+    async fn finish(&mut self) -> Result<(), String> {
+        block_in_place(flush)
+    }
+}
+
 /// Writes a buffer of whole lines under the stdout lock, so that batches from different links
 /// never interleave mid-line, and flushes it before the caller is answered.
 pub fn write(buf: &[u8]) -> Result<(), String> {
