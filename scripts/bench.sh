@@ -23,8 +23,8 @@ out="$NEON_BUILD/bench"
 mkdir -p "$out"
 cd "$NEON_ROOT"
 
-step "cargo build --release: neon-bench, neon-native, neon-lattice-bench"
-cargo build --quiet --release -p neon-bench -p neon-native -p neon-lattice-tests --bins
+step "cargo build --release: neon-bench, neon-native"
+cargo build --quiet --release -p neon-bench -p neon-native --bins
 bin="$CARGO_TARGET_DIR/release"
 
 if ((quick)); then
@@ -45,7 +45,7 @@ step "cold start: Wasmtime instantiate + first process() vs spawning the native 
 step "call cost: one log call inside the composed component"
 "$bin/neon-bench" callcost --out "$out" "${callcost[@]}"
 step "on a private lattice: HTTP (wrk at 1/16/64 clients), deploy-to-ready, linked log call"
-NEON_ROOT="$NEON_ROOT" "$bin/neon-lattice-bench" --out "$out" "${lattice[@]}"
+"$bin/neon-bench" lattice --out "$out" "${lattice[@]}"
 step "report"
 "$bin/neon-bench" report --out "$out"
 info "figures in $out; report in docs/benchmarks.md and docs/benchmarks.svg ($((SECONDS - start)) s)"

@@ -24,6 +24,7 @@ ensure_wac
 ensure_wasm_tools
 ensure_nats_server
 ensure_patched_crates
+ensure_neon_cli
 ensure_platform_built
 ensure_platform_placed
 ensure_http_server_par

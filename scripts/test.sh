@@ -46,6 +46,13 @@ provider_tests() {
     (cd "$NEON_ROOT" && cargo test --release -p neon-logging-provider)
 }
 
+ops_tests() {
+    # The crate that operates lattices: pinned versions, manifest rendering, waits, and the
+    # platform smoke test (`wash up` on a private lattice: the pinned host answers with our
+    # label, wadm answers, the http-server provider starts, `wash down` leaves nothing running).
+    (cd "$NEON_ROOT" && cargo test --release -p neon-ops)
+}
+
 platform_unit_tests() {
     (cd "$NEON_ROOT" && cargo test --release -p neon-wasmcloud-host)
 }
@@ -70,7 +77,7 @@ edge_tests() {
     (cd "$NEON_ROOT" && cargo test --release -p neon-edge-tests -- --nocapture)
 }
 
-suite "platform smoke (wash up: NATS + host + wadm)" "$NEON_ROOT/tests/platform-smoke.sh"
+suite "ops crate + platform smoke (wash up: NATS + host + wadm)" ops_tests
 suite "host launcher unit tests" platform_unit_tests
 suite "logging provider (unit + real nats-server)" provider_tests
 suite "end to end on a real lattice (every wiring, both ingresses)" lattice_tests

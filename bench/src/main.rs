@@ -1,13 +1,15 @@
-//! `neon-bench`: the in-process half of Neon's benchmark and its report.
+//! `neon-bench`: Neon's benchmark and its report.
 //!
-//!     neon-bench sizes | coldstart | callcost | machine | report   [--out DIR]
+//!     neon-bench sizes | coldstart | callcost | machine | lattice | report   [--out DIR]
 //!
-//! Each measuring subcommand writes one JSON file into the output dir (default build/bench in
-//! the checkout); `report` turns every JSON file there, the lattice half's included, into
-//! docs/benchmarks.md and docs/benchmarks.svg. bench/README.md has the schemas.
+//! Each measuring subcommand writes JSON files into the output dir (default build/bench in the
+//! checkout): the in-process figures, then `lattice`, the figures on a private wasmCloud
+//! lattice. `report` turns every JSON file there into docs/benchmarks.md and
+//! docs/benchmarks.svg. bench/README.md has the schemas.
 
 mod callcost;
 mod coldstart;
+mod lattice;
 mod machine;
 mod native;
 mod paths;
@@ -25,7 +27,7 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 #[derive(Parser)]
-#[command(name = "neon-bench", about = "Neon's in-process benchmarks and report")]
+#[command(name = "neon-bench", about = "Neon's benchmarks and report")]
 struct Cli {
     /// Where the JSON figures go (and where `report` reads them). Default: build/bench.
     #[arg(long, global = true)]
@@ -71,6 +73,24 @@ enum Command {
     },
     /// machine.json: CPU model, cores, kernel, memory, load, date.
     Machine,
+    /// http.json, deploy.json, callcost-linked.json: on a private wasmCloud lattice.
+    Lattice {
+        /// Which figures (http, deploy, callcost).
+        #[arg(long, value_delimiter = ',', default_value = "http,deploy,callcost")]
+        only: Vec<String>,
+        /// Concurrent clients per HTTP run.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+        clients: Vec<usize>,
+        /// Seconds per HTTP run.
+        #[arg(long, default_value_t = 5)]
+        duration: u64,
+        /// HTTP runs per client count (the median is kept, with min and max).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// The native anchor. Default: $CARGO_TARGET_DIR/release/neon-native-service.
+        #[arg(long)]
+        native_service: Option<PathBuf>,
+    },
     /// docs/benchmarks.md and docs/benchmarks.svg from every JSON file in the output dir.
     Report {
         /// Where the report goes. Default: docs/ in the checkout.
@@ -164,6 +184,30 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", machine.line());
             write_json(&out, schema::MACHINE, &machine)
         }
+        Command::Lattice {
+            only,
+            clients,
+            duration,
+            repeats,
+            native_service,
+        } => {
+            let options = lattice::Options {
+                parts: only,
+                plan: lattice::Plan {
+                    clients,
+                    duration: std::time::Duration::from_secs(duration),
+                    repeats,
+                    warmup: std::time::Duration::from_secs(2),
+                },
+                native_service: paths::native_service(native_service.as_deref())?,
+            };
+            // One thread for client and demux keeps the call-cost timing free of cross-thread
+            // wake-ups (see lattice::callcost).
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(lattice::run(&options, &out))
+        }
         Command::Report { docs } => {
             let docs = docs.unwrap_or_else(|| root.join("docs"));
             let (md, svg) = report::run(&out, &docs)?;
@@ -173,7 +217,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn write_json<T: Serialize>(dir: &Path, file: &str, value: &T) -> Result<()> {
+pub(crate) fn write_json<T: Serialize>(dir: &Path, file: &str, value: &T) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(file);
     let text = serde_json::to_string_pretty(value).context("encoding JSON")?;

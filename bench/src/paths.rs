@@ -5,22 +5,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-/// The checkout: `NEON_ROOT` (the scripts export it), else the nearest directory above the
-/// current one that holds Neon's contracts.
+/// The checkout (see neon_ops::repo_root), checked to hold Neon's contracts.
 pub fn repo_root() -> Result<PathBuf> {
-    if let Some(root) = std::env::var_os("NEON_ROOT") {
-        return Ok(PathBuf::from(root));
+    let root = neon_ops::repo_root();
+    if !root.join("wit/system/system.wit").is_file() {
+        bail!(
+            "cannot find the Neon checkout (at {}): run from inside it or set NEON_ROOT",
+            root.display()
+        );
     }
-    let cwd = std::env::current_dir().context("reading the current directory")?;
-    for dir in cwd.ancestors() {
-        if dir.join("wit/system/system.wit").is_file() && dir.join("Cargo.toml").is_file() {
-            return Ok(dir.to_path_buf());
-        }
-    }
-    bail!(
-        "cannot find the Neon checkout above {} (run from inside it or set NEON_ROOT)",
-        cwd.display()
-    )
+    Ok(root)
 }
 
 /// Built components: `NEON_BUILD_DIR`, else build/ in the checkout (what scripts/build.sh writes).
@@ -47,14 +41,24 @@ fn cargo_target_dir() -> Result<PathBuf> {
 
 /// The native pipeline (bench/native): `--native-bin`, else the release build in the target dir.
 pub fn native_bin(flag: Option<&Path>) -> Result<PathBuf> {
+    native_binary(flag, "neon-native-pipeline", "--native-bin")
+}
+
+/// The native service (bench/native), the HTTP anchor: `--native-service`, else the release
+/// build in the target dir.
+pub fn native_service(flag: Option<&Path>) -> Result<PathBuf> {
+    native_binary(flag, "neon-native-service", "--native-service")
+}
+
+fn native_binary(flag: Option<&Path>, name: &str, option: &str) -> Result<PathBuf> {
     let path = match flag {
         Some(path) => path.to_path_buf(),
-        None => cargo_target_dir()?.join("release/neon-native-pipeline"),
+        None => cargo_target_dir()?.join("release").join(name),
     };
     if !path.is_file() {
         bail!(
-            "native pipeline not found at {} (build it: cargo build --release -p neon-native, \
-             or pass --native-bin PATH)",
+            "{name} not found at {} (build it: cargo build --release -p neon-native, or pass \
+             {option} PATH)",
             path.display()
         );
     }

@@ -2,7 +2,8 @@
 //! machine) and what the lattice half writes (http, deploy, callcost-linked). bench/README.md
 //! documents the same schemas; the two halves agree through them.
 //!
-//! Fields the lattice half may leave out default, so a partial file still renders.
+//! Both halves write these types and the report reads them, so a renamed field is an error at
+//! build time, not a figure that silently reads as 0.
 
 use std::collections::BTreeMap;
 
@@ -142,13 +143,10 @@ pub struct CallcostComposed {
 
 // ---- written by the lattice half ----
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Http {
-    #[serde(default)]
     pub runs: Vec<HttpRun>,
-    #[serde(default)]
     pub tool: String,
-    #[serde(default)]
     pub notes: Vec<String>,
 }
 
@@ -157,35 +155,26 @@ pub struct HttpRun {
     /// linked | direct | composed | hello | native
     pub variant: String,
     pub clients: u32,
-    #[serde(default)]
     pub duration_s: f64,
-    #[serde(default)]
     pub repeats: u32,
     pub rps: Spread,
     pub p50_ms: Spread,
     pub p99_ms: Spread,
-    #[serde(default)]
     pub errors: u64,
-    #[serde(default)]
     pub requests: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Deploy {
     /// Per wiring (linked, direct, composed).
-    #[serde(default)]
     pub deploy_to_first_200_ms: BTreeMap<String, Spread>,
-    #[serde(default)]
-    pub scale_from_zero_ms: Option<Spread>,
-    #[serde(default)]
+    pub scale_from_zero_ms: Spread,
     pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CallcostLinked {
     pub linked_log_call_us: Summary,
-    #[serde(default)]
     pub method: String,
-    #[serde(default)]
     pub notes: Vec<String>,
 }

@@ -9,10 +9,7 @@ pub struct Summary {
     pub p99: f64,
     pub min: f64,
     pub max: f64,
-    /// Optional in files written elsewhere (callcost-linked.json).
-    #[serde(default)]
     pub mean: f64,
-    #[serde(default)]
     pub n: usize,
 }
 
@@ -23,7 +20,6 @@ pub struct Spread {
     pub median: f64,
     pub min: f64,
     pub max: f64,
-    #[serde(default)]
     pub n: usize,
 }
 

@@ -6,16 +6,10 @@ set -euo pipefail
 NEON_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export NEON_ROOT
 
-# Pinned platform versions (see README "Platform versions"). One place to bump them.
-NEON_RUST_TOOLCHAIN="1.93.0"
-NEON_WASH_VERSION="0.43.0"
-NEON_WAC_VERSION="0.12.0"
-NEON_WASM_TOOLS_PKG_VERSION="1.262.0.0"
-NEON_NATS_VERSION="2.11.3"
-NEON_HOST_VERSION="1.9.1"   # what our host launcher reports, and the folder wash looks in
-NEON_WADM_VERSION="0.21.1"
-# The host's limit on one invocation with the calls it makes, in ms (scripts pass it to wash up).
-NEON_MAX_EXECUTION_TIME_MS="${NEON_MAX_EXECUTION_TIME_MS:-5000}"
+# Pinned platform versions (see README "Platform versions"), shared with the neon-ops crate.
+# shellcheck source=../../ops/platform.env
+source "$NEON_ROOT/ops/platform.env"
+NEON_MAX_EXECUTION_TIME_MS="${NEON_MAX_EXECUTION_TIME_MS:-$NEON_DEFAULT_MAX_EXECUTION_TIME_MS}"
 
 # Native builds (platform launchers, provider, test harness) share one target directory outside
 # the checkout, so a fresh clone on a warm machine reuses what was compiled before: the
@@ -45,7 +39,9 @@ die() {
     exit 1
 }
 
-# A free TCP port on loopback, chosen by the kernel.
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+# The `neon` command (ops/): what the scripts call once set-up has built it.
+NEON_CLI="$CARGO_TARGET_DIR/release/neon"
+neon() {
+    [[ -x "$NEON_CLI" ]] || die "$NEON_CLI missing: run scripts/setup.sh"
+    "$NEON_CLI" "$@"
 }

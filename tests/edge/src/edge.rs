@@ -2,20 +2,16 @@
 //! prefix, subnet, ports and lattice name, so it never meets a user's lattice. Dropping it runs
 //! `scripts/edge.sh down`, which stops every process and removes the namespaces.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use serde_json::Value;
+use neon_ops::edge::APP;
+use neon_ops::{free_port, repo_root, Ctl};
 
-/// How the edge nodes are isolated (decided by edge.sh: namespaces need root).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Netns,
-    Loopback,
-}
+/// How the edge nodes are isolated (decided by `up`: namespaces need root).
+pub use neon_ops::edge::Mode;
 
 pub struct EdgeLattice {
     pub nodes: usize,
@@ -52,25 +48,6 @@ impl HostInventory {
     }
 }
 
-pub fn repo_root() -> PathBuf {
-    if let Ok(root) = std::env::var("NEON_ROOT") {
-        return PathBuf::from(root);
-    }
-    // Resolved at run time: a shared target dir may hold this crate built in another checkout.
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    manifest_dir
-        .ancestors()
-        .nth(2)
-        .map(Path::to_path_buf)
-        .unwrap_or(manifest_dir)
-}
-
-pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 impl EdgeLattice {
     /// Brings up hub + `nodes` edge nodes and deploys the edge app (v1).
     pub fn start(nodes: usize) -> Result<Self> {
@@ -104,13 +81,8 @@ impl EdgeLattice {
         };
         // From here on Drop tears down whatever `up` managed to start.
         edge.run(&["up", &nodes.to_string()], Duration::from_secs(300))?;
-        let settings = std::fs::read_to_string(edge.dir.join("edge.env"))
-            .context("edge.sh up left no edge.env")?;
-        edge.mode = if settings.contains("EDGE_MODE=netns") {
-            Mode::Netns
-        } else {
-            Mode::Loopback
-        };
+        let settings = neon_ops::edge::Settings::load(&edge.dir)?;
+        edge.mode = settings.mode.unwrap_or(Mode::Loopback);
         Ok(edge)
     }
 
@@ -146,73 +118,45 @@ impl EdgeLattice {
         Ok(text)
     }
 
-    /// `wash <args> -o json` against this lattice.
-    pub fn wash_json(&self, args: &[&str]) -> Result<Value> {
-        let port = self.nats_port.to_string();
-        let output = Command::new("timeout")
-            .args(["30s", "wash"])
-            .args(args)
-            .args(["--ctl-host", "127.0.0.1", "--ctl-port", &port])
-            .args(["--lattice", &self.lattice, "-o", "json"])
-            .stdin(Stdio::null())
-            .output()
-            .context("running wash")?;
-        let text = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            bail!(
-                "wash {} failed: {}{text}",
-                args.join(" "),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        serde_json::from_str(&text)
-            .with_context(|| format!("wash {}: not JSON: {text}", args.join(" ")))
+    /// `wash` against this lattice (through the hub's NATS).
+    pub fn ctl(&self) -> Ctl {
+        Ctl::new(self.nats_port, Some(self.lattice.clone()))
     }
 
     /// Every host's inventory, sorted by zone.
-    pub fn inventory(&self) -> Result<Vec<HostInventory>> {
-        let json = self.wash_json(&["get", "inventory"])?;
-        let mut hosts: Vec<HostInventory> = json["inventories"]
-            .as_array()
-            .context("wash get inventory: no inventories")?
-            .iter()
+    pub async fn inventory(&self) -> Result<Vec<HostInventory>> {
+        let mut hosts: Vec<HostInventory> = self
+            .ctl()
+            .inventories()
+            .await?
+            .into_iter()
             .map(|inv| HostInventory {
-                id: inv["host_id"].as_str().unwrap_or_default().to_string(),
-                zone: inv["labels"]["zone"].as_str().unwrap_or("?").to_string(),
-                components: inv["components"]
-                    .as_array()
-                    .map(|list| {
-                        list.iter()
-                            .map(|c| (manifest_name(c), c["max_instances"].as_u64().unwrap_or(0)))
-                            .collect()
+                zone: inv
+                    .labels
+                    .get("zone")
+                    .cloned()
+                    .unwrap_or_else(|| "?".into()),
+                id: inv.host_id,
+                components: inv
+                    .components
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.manifest_name(APP).to_string(),
+                            c.max_instances.unwrap_or(0),
+                        )
                     })
-                    .unwrap_or_default(),
-                providers: inv["providers"]
-                    .as_array()
-                    .map(|list| list.iter().map(manifest_name).collect())
-                    .unwrap_or_default(),
+                    .collect(),
+                providers: inv
+                    .providers
+                    .iter()
+                    .map(|p| p.manifest_name(APP).to_string())
+                    .collect(),
             })
             .collect();
         hosts.sort_by(|a, b| a.zone.cmp(&b.zone));
         Ok(hosts)
     }
-
-    /// The app's status type (`deployed`, `reconciling`, ...) and message.
-    pub fn app_status(&self) -> Result<(String, String)> {
-        let json = self.wash_json(&["app", "status", "neon-edge"])?;
-        let status = &json["status"]["status"];
-        Ok((
-            status["type"].as_str().unwrap_or("unknown").to_string(),
-            status["message"].as_str().unwrap_or_default().to_string(),
-        ))
-    }
-}
-
-/// wadm names what it starts `<app>-<name>` (app name with `-` as `_`); the manifest's name is
-/// the part after the app's prefix.
-fn manifest_name(entry: &Value) -> String {
-    let id = entry["id"].as_str().unwrap_or_default();
-    id.strip_prefix("neon_edge-").unwrap_or(id).to_string()
 }
 
 impl Drop for EdgeLattice {

@@ -12,10 +12,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use neon_edge_tests::edge::{EdgeLattice, HostInventory, Mode};
+use neon_edge_tests::edge::{EdgeLattice, Mode};
 use neon_edge_tests::placement::{self, holder};
 use neon_edge_tests::records::Records;
 use neon_edge_tests::traffic::Traffic;
+use neon_ops::wait;
 
 const NODES: usize = 3;
 /// Log records per successful request: "Initiating data sequence..." and "Sequence complete.".
@@ -31,28 +32,19 @@ fn blocking<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// Polls the inventory until the placement has no problems; returns when it converged.
 async fn converge(edge: &EdgeLattice, hosts: usize, limit: Duration) -> Result<Instant> {
-    let deadline = Instant::now() + limit;
-    let mut last = Vec::new();
-    loop {
-        if let Ok(inventory) = blocking(|| edge.inventory()) {
-            let problems = placement::problems(&inventory, hosts);
-            if problems.is_empty() {
-                return Ok(Instant::now());
+    wait::until(
+        "placement converging",
+        limit,
+        Duration::from_millis(500),
+        || async {
+            let problems = placement::problems(&edge.inventory().await?, hosts);
+            if !problems.is_empty() {
+                bail!("{}", problems.join("; "));
             }
-            last = problems;
-        }
-        if Instant::now() >= deadline {
-            bail!(
-                "placement did not converge within {limit:?}: {}",
-                last.join("; ")
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-fn inventory(edge: &EdgeLattice) -> Result<Vec<HostInventory>> {
-    blocking(|| edge.inventory())
+            Ok(Instant::now())
+        },
+    )
+    .await
 }
 
 struct Figures(Vec<String>);
@@ -78,7 +70,7 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
     // Placement as the manifest asks: gateway and http on the hub, processor and logger once per
     // ring, the logging provider on every host.
     converge(&edge, NODES + 1, Duration::from_secs(60)).await?;
-    eprintln!("{}", placement::describe(&inventory(&edge)?));
+    eprintln!("{}", placement::describe(&edge.inventory().await?));
 
     let records = Records::connect(edge.nats_port).await?;
     let traffic = Traffic::start(edge.http_port, 3)?;
@@ -119,7 +111,7 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
     }
 
     // --- an edge host dies (SIGKILL) -----------------------------------------------------------
-    let victim = holder(&inventory(&edge)?, "processor", 'a')
+    let victim = holder(&edge.inventory().await?, "processor", 'a')
         .context("no edge host runs the processor's ring-a share")?;
     let t0 = Instant::now();
     blocking(|| edge.run(&["kill-host", &victim.to_string()], Duration::from_secs(30)))?;
@@ -130,7 +122,7 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
         .context("traffic did not recover after the host kill")?;
     let settled = restored.max(healthy);
     let window = traffic.window(t0, settled);
-    let new_holder = holder(&inventory(&edge)?, "processor", 'a');
+    let new_holder = holder(&edge.inventory().await?, "processor", 'a');
     figures.add(format!(
         "host kill (edge-{victim}): wadm restored the instances in {:.1} s (on edge-{}), traffic fully served after {:.1} s; {} of {} requests failed {:?}",
         (restored - t0).as_secs_f64(),
@@ -151,13 +143,13 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
 
     // --- an edge node cut off for 20 s, then healed --------------------------------------------
     if edge.mode == Mode::Netns {
-        let cut = holder(&inventory(&edge)?, "processor", 'a')
+        let cut = holder(&edge.inventory().await?, "processor", 'a')
             .context("no edge host runs the processor's ring-a share")?;
         let t0 = Instant::now();
         blocking(|| edge.run(&["cut", &cut.to_string()], Duration::from_secs(30)))?;
         tokio::time::sleep(Duration::from_secs(20)).await;
         let during = traffic.window(t0, Instant::now());
-        let moved = holder(&inventory(&edge)?, "processor", 'a');
+        let moved = holder(&edge.inventory().await?, "processor", 'a');
         let healed = Instant::now();
         blocking(|| edge.run(&["heal", &cut.to_string()], Duration::from_secs(30)))?;
         let converged = converge(&edge, NODES + 1, Duration::from_secs(120)).await?;
@@ -184,7 +176,7 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
     }
 
     // --- an edge NATS leaf restarts ------------------------------------------------------------
-    let hosts = inventory(&edge)?;
+    let hosts = edge.inventory().await?;
     let leaf = holder(&hosts, "processor", 'b').context("no edge host runs ring b")?;
     let leaf_host = hosts
         .iter()

@@ -11,11 +11,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
-use neon_lattice_tests::lattice::free_port;
-use neon_lattice_tests::load::{self, Client};
-use neon_lattice_tests::manifest::{render, Ingress, Rendered};
 use neon_lattice_tests::records::{self, Record};
-use neon_lattice_tests::{Lattice, Wiring};
+use neon_ops::load::{self, Client};
+use neon_ops::manifest::render;
+use neon_ops::{free_port, Ingress, Lattice, Rendered, Wiring};
 use tokio::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());

@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use neon_lattice_tests::lattice::{free_port, placed_downloads_dir};
+use neon_ops::free_port;
+use neon_ops::paths::placed_downloads_dir;
 
 // One world for both sides: the test serves `echo` and calls it.
 wit_bindgen_wrpc::generate!({

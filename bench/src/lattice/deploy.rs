@@ -5,9 +5,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
-use crate::load::Client;
-use crate::Lattice;
-use crate::Rendered;
+use neon_ops::load::Client;
+use neon_ops::{Lattice, Rendered};
 
 /// How long one deploy may take before the figure is an error instead.
 const LIMIT: Duration = Duration::from_secs(120);

@@ -1,6 +1,6 @@
-//! The lattice half of Neon's benchmark: `scripts/bench.sh` runs it between the in-process
-//! figures (`neon-bench`) and the report. On one private lattice (its own NATS port, lattice
-//! name and state, like the end-to-end tests) it measures:
+//! The lattice half of Neon's benchmark (`neon-bench lattice`; `scripts/bench.sh` runs it
+//! between the in-process figures and the report). On one private lattice (its own NATS port,
+//! lattice name and state, like the end-to-end tests) it measures:
 //!
 //! - `http.json`: wrk at each client count against the three wirings and the linked one behind
 //!   the http-server provider, the hello component (the platform's ceiling) behind each ingress,
@@ -8,77 +8,39 @@
 //! - `deploy.json`: `wash app deploy` to the first 200 per wiring, and hello scaled 0 -> serving;
 //! - `callcost-linked.json`: one `logging.log` call into the logger component over wRPC.
 //!
-//! Usage: neon-lattice-bench [--out DIR] [--only http,deploy,callcost] [--clients 1,16,64]
-//!        [--duration SECS] [--repeats N] [--native-service PATH]
+//! Figures, never assertions. Each file is written with the types the report reads
+//! (crate::schema), so the two halves cannot disagree on a field.
 
+mod callcost;
+mod deploy;
+mod http;
+mod wrk;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use neon_lattice_tests::bench::stats::{quantile, spread};
-use neon_lattice_tests::bench::{callcost, deploy, http, wrk};
-use neon_lattice_tests::lattice::free_port;
-use neon_lattice_tests::load::Client;
-use neon_lattice_tests::manifest::{render, render_ceiling, repo_root, Ingress};
-use neon_lattice_tests::{Lattice, Wiring};
-use serde_json::{json, Value};
+use neon_ops::load::Client;
+use neon_ops::manifest::{render, render_ceiling, Draft};
+use neon_ops::{free_port, wait, Ingress, Lattice, Wiring};
 
-struct Options {
-    out: PathBuf,
-    only: Vec<String>,
-    plan: http::Plan,
-    native_service: PathBuf,
+use crate::schema::{self, CallcostLinked, Deploy, Http};
+use crate::stats::{Spread, Summary};
+
+pub use http::Plan;
+
+/// What `neon-bench lattice` measures.
+pub struct Options {
+    pub parts: Vec<String>,
+    pub plan: Plan,
+    pub native_service: PathBuf,
 }
 
-fn options() -> Result<Options> {
-    // cargo puts both binaries in the same dir (neon-native is built with this one).
-    let beside_me = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    let mut options = Options {
-        out: repo_root().join("build/bench"),
-        only: vec!["http".into(), "deploy".into(), "callcost".into()],
-        plan: http::Plan {
-            clients: vec![1, 16, 64],
-            duration: Duration::from_secs(5),
-            repeats: 3,
-            warmup: Duration::from_secs(2),
-        },
-        native_service: beside_me.join("neon-native-service"),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--out" => options.out = value.into(),
-            "--only" => options.only = value.split(',').map(str::to_string).collect(),
-            "--clients" => {
-                options.plan.clients = value
-                    .split(',')
-                    .map(|c| c.parse().with_context(|| format!("--clients {value}")))
-                    .collect::<Result<_>>()?;
-            }
-            "--duration" => options.plan.duration = Duration::from_secs(value.parse()?),
-            "--repeats" => options.plan.repeats = value.parse()?,
-            "--native-service" => options.native_service = value.into(),
-            other => bail!(
-                "unknown option {other} (expected --out, --only, --clients, --duration, --repeats, --native-service)"
-            ),
-        }
-    }
-    Ok(options)
-}
-
-// Current-thread on purpose: see bench::callcost.
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<()> {
-    let options = options()?;
-    std::fs::create_dir_all(&options.out)?;
-    if options.only.iter().any(|o| o == "http") && !options.native_service.exists() {
+/// Measures each part on one private lattice; writes each file as soon as it is done.
+pub async fn run(options: &Options, out: &Path) -> Result<()> {
+    if options.parts.iter().any(|o| o == "http") && !options.native_service.exists() {
         bail!(
             "{} missing: cargo build --release -p neon-native",
             options.native_service.display()
@@ -87,27 +49,32 @@ async fn main() -> Result<()> {
     eprintln!("==> lattice: wash up (private NATS port and lattice name)");
     let lattice = Lattice::start("bench").await?;
     let logs = lattice.work_dir().join("logs");
-    for part in &options.only {
+    for part in &options.parts {
         let started = Instant::now();
-        let (file, value) = match part.as_str() {
-            "http" => ("http.json", http_figures(&lattice, &logs, &options).await?),
-            "deploy" => ("deploy.json", deploy_figures(&lattice, &logs).await?),
-            "callcost" => (
-                "callcost-linked.json",
-                callcost_figures(&lattice, &logs).await?,
-            ),
+        let file = match part.as_str() {
+            "http" => {
+                let figures = http_figures(&lattice, &logs, options).await?;
+                crate::write_json(out, schema::HTTP, &figures)?;
+                schema::HTTP
+            }
+            "deploy" => {
+                let figures = deploy_figures(&lattice, &logs).await?;
+                crate::write_json(out, schema::DEPLOY, &figures)?;
+                schema::DEPLOY
+            }
+            "callcost" => {
+                let figures = callcost_figures(&lattice, &logs).await?;
+                crate::write_json(out, schema::CALLCOST_LINKED, &figures)?;
+                schema::CALLCOST_LINKED
+            }
             other => bail!("unknown part {other} (expected http, deploy, callcost)"),
         };
-        write_json(&options.out.join(file), &value)?;
-        eprintln!(
-            "    {file} written ({:.0} s)",
-            started.elapsed().as_secs_f64()
-        );
+        eprintln!("    {file} done ({:.0} s)", started.elapsed().as_secs_f64());
     }
     Ok(())
 }
 
-async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Result<Value> {
+async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Result<Http> {
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}/process");
     let script = wrk::write_post_script(lattice.work_dir())?;
@@ -156,23 +123,25 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
     let native_url = format!("http://127.0.0.1:{native_port}/process");
     runs.extend(http::measure("native", &native_url, &options.plan, &script).await?);
 
-    Ok(json!({
-        "runs": runs,
-        "tool": wrk_version().await,
-        "notes": [
+    Ok(Http {
+        runs,
+        tool: wrk_version().await,
+        notes: [
             "POST /process \"hello\" on keep-alive connections; wrk on the same 2 cores as the host, NATS and providers",
             "threads = min(clients, 2); each figure is the median of the repeats, with min and max",
             "each variant is deployed once; its runs follow each other with nothing redeployed in between",
             "ingress: the three wirings and `hello` are served by the host's built-in HTTP server; `provider-ingress` (linked) and `hello-provider-ingress` by the http-server provider",
             "errors = non-2xx answers + socket errors; answers are checked for correctness by scripts/test.sh, not here",
-        ],
-    }))
+        ]
+        .map(String::from)
+        .to_vec(),
+    })
 }
 
-async fn deploy_figures(lattice: &Lattice, logs: &Path) -> Result<Value> {
+async fn deploy_figures(lattice: &Lattice, logs: &Path) -> Result<Deploy> {
     const REPEATS: usize = 3;
     let port = free_port()?;
-    let mut per_wiring = serde_json::Map::new();
+    let mut per_wiring = BTreeMap::new();
     for wiring in Wiring::ALL {
         let mut samples = Vec::new();
         for repeat in 0..REPEATS {
@@ -192,7 +161,7 @@ async fn deploy_figures(lattice: &Lattice, logs: &Path) -> Result<Value> {
             // "undeployed" is wadm's intent; the next deploy must start from nothing running.
             wait_gone(lattice, "neon_deploy-").await?;
         }
-        per_wiring.insert(wiring.name().to_string(), spread(&samples));
+        per_wiring.insert(wiring.name().to_string(), measured(&samples)?);
     }
 
     // hello deployed with 0 instances (provider and link in place), then scaled to 100. Behind
@@ -220,33 +189,30 @@ async fn deploy_figures(lattice: &Lattice, logs: &Path) -> Result<Value> {
     }
     lattice.undeploy(&up.app, Duration::from_secs(60)).await?;
 
-    Ok(json!({
-        "deploy_to_first_200_ms": per_wiring,
-        "scale_from_zero_ms": spread(&samples),
-        "notes": [
+    Ok(Deploy {
+        deploy_to_first_200_ms: per_wiring,
+        scale_from_zero_ms: measured(&samples)?,
+        notes: [
             "deploy: from starting `wash app deploy` to the first 200 of POST /process, polled every 10 ms; the app was undeployed before each run, so providers start too",
             "scale from zero: hello deployed with 0 instances behind the http-server provider (provider and link in place), then the version with 100 instances deployed; to the first 200",
-        ],
-    }))
+        ]
+        .map(String::from)
+        .to_vec(),
+    })
 }
 
-async fn callcost_figures(lattice: &Lattice, logs: &Path) -> Result<Value> {
+async fn callcost_figures(lattice: &Lattice, logs: &Path) -> Result<CallcostLinked> {
     const WARMUP: usize = 50;
     const CALLS: usize = 1000;
     let port = free_port()?;
-    let mut rendered = render(Wiring::Linked, "neon-callcost", port, logs)?;
     // The composed side's sink is a no-op in the host; keep the disk out of the linked side too.
-    let sinks = "\n                    sinks: file\n";
-    if !rendered.yaml.contains(sinks) {
-        bail!(
-            "wadm.yaml's logger -> provider link has no `sinks: file` line; did its shape change?"
-        );
-    }
-    rendered.yaml = rendered.yaml.replacen(
-        sinks,
-        "\n                    sinks: file\n                    fsync: never\n",
-        1,
-    );
+    let mut draft = Draft::load(&Wiring::Linked.manifest())?;
+    draft
+        .set_app("neon-callcost")
+        .set_http_port(port)?
+        .set_config_value("state_dir", &logs.display().to_string())?
+        .add_beside("sinks", "fsync", "never")?;
+    let rendered = draft.absolute_images()?.render(Some(logs))?;
     lattice.deploy(&rendered, Duration::from_secs(120)).await?;
     Client::new(port)?
         .wait_ready(Duration::from_secs(60))
@@ -254,41 +220,42 @@ async fn callcost_figures(lattice: &Lattice, logs: &Path) -> Result<Value> {
     let logger = component_id(lattice, "-logger").await?;
     eprintln!("==> callcost: {CALLS} logging.log calls into {logger} over wRPC");
     let nats = format!("127.0.0.1:{}", lattice.nats_port);
-    let mut samples =
-        callcost::linked_log_calls(&nats, &lattice.name, &logger, WARMUP, CALLS).await?;
+    let samples = callcost::linked_log_calls(&nats, &lattice.name, &logger, WARMUP, CALLS).await?;
     lattice
         .undeploy(&rendered.app, Duration::from_secs(60))
         .await?;
-    samples.sort_by(f64::total_cmp);
-    let p50 = quantile(&samples, 0.5);
-    let p99 = quantile(&samples, 0.99);
-    eprintln!("    linked log call: p50 {p50:.0} µs, p99 {p99:.0} µs");
-    Ok(json!({
-        "linked_log_call_us": {
-            "p50": p50,
-            "p99": p99,
-            "min": samples.first().copied().unwrap_or(0.0),
-            "max": samples.last().copied().unwrap_or(0.0),
-            "n": samples.len(),
-        },
-        "method": "wRPC client on NATS loopback calling the logger component's cyber:system/logging.log on the real host (linked wiring deployed), sequentially, each call awaited to its empty result; it includes the logger's own awaited sink.write to the logging provider (a second lattice round trip; file sink with fsync never, as the composed side's sink is a no-op)",
-        "notes": [format!("{WARMUP} untimed warm-up calls first")],
-    }))
+    let summary = Summary::of(&samples).context("no logging.log call was timed")?;
+    eprintln!(
+        "    linked log call: p50 {:.0} µs, p99 {:.0} µs",
+        summary.p50, summary.p99
+    );
+    Ok(CallcostLinked {
+        linked_log_call_us: summary,
+        method: "wRPC client on NATS loopback calling the logger component's cyber:system/logging.log on the real host (linked wiring deployed), sequentially, each call awaited to its empty result; it includes the logger's own awaited sink.write to the logging provider (a second lattice round trip; file sink with fsync never, as the composed side's sink is a no-op)".to_string(),
+        notes: vec![format!("{WARMUP} untimed warm-up calls first")],
+    })
+}
+
+/// The spread of repeated measurements; an error when nothing was measured.
+fn measured(samples: &[f64]) -> Result<Spread> {
+    Spread::of(samples).context("nothing was measured")
 }
 
 /// Waits until no component or provider whose id starts with `prefix` runs on any host.
 async fn wait_gone(lattice: &Lattice, prefix: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let ids = inventory_ids(lattice).await?;
-        if !ids.iter().any(|id| id.starts_with(prefix)) {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            bail!("{prefix}* still running 60 s after the undeploy: {ids:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait::until(
+        &format!("{prefix}* gone after the undeploy"),
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || async {
+            let ids = inventory_ids(lattice).await?;
+            if ids.iter().any(|id| id.starts_with(prefix)) {
+                bail!("still running: {ids:?}");
+            }
+            Ok(())
+        },
+    )
+    .await
 }
 
 /// The id wadm gave the app's component whose id ends with `suffix`.
@@ -300,28 +267,15 @@ async fn component_id(lattice: &Lattice, suffix: &str) -> Result<String> {
         .with_context(|| format!("no component id ending in {suffix} in the inventory: {ids:?}"))
 }
 
-/// The ids of every component and provider on every host, from `wash get inventory`.
+/// The ids of every component and provider on every host.
 async fn inventory_ids(lattice: &Lattice) -> Result<Vec<String>> {
-    let out = lattice
-        .wash(&["get", "inventory", "-o", "json"], Duration::from_secs(30))
-        .await?;
-    let inventory: Value = serde_json::from_str(&out).context("wash get inventory: not JSON")?;
-    let mut ids = Vec::new();
-    collect_ids(&inventory, &mut ids);
-    Ok(ids)
-}
-
-fn collect_ids(value: &Value, ids: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(id)) = map.get("id") {
-                ids.push(id.clone());
-            }
-            map.values().for_each(|v| collect_ids(v, ids));
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_ids(v, ids)),
-        _ => {}
-    }
+    Ok(lattice
+        .inventories()
+        .await?
+        .into_iter()
+        .flat_map(|host| host.components.into_iter().chain(host.providers))
+        .map(|running| running.id)
+        .collect())
 }
 
 async fn wrk_version() -> String {
@@ -337,11 +291,6 @@ async fn wrk_version() -> String {
             text.lines().next().map(str::to_string)
         })
         .unwrap_or_else(|| "wrk".to_string())
-}
-
-fn write_json(path: &Path, value: &Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(value)?;
-    std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))
 }
 
 /// The native anchor, killed when dropped.

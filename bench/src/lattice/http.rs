@@ -5,10 +5,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde_json::{json, Value};
 
-use super::stats::spread;
 use super::wrk::{self, WrkRun};
+use crate::schema::HttpRun;
+use crate::stats::Spread;
 
 pub struct Plan {
     pub clients: Vec<usize>,
@@ -17,10 +17,10 @@ pub struct Plan {
     pub warmup: Duration,
 }
 
-/// Runs the plan against `url` (a `POST /process` endpoint) and returns one JSON run per client
-/// count, in the shape of bench/README.md's `http.json`. The runs follow each other on the same
+/// Runs the plan against `url` (a `POST /process` endpoint) and returns one run per client
+/// count. The runs follow each other on the same
 /// deployment, with nothing redeployed in between: what one run leaves behind, the next sees.
-pub async fn measure(variant: &str, url: &str, plan: &Plan, script: &Path) -> Result<Vec<Value>> {
+pub async fn measure(variant: &str, url: &str, plan: &Plan, script: &Path) -> Result<Vec<HttpRun>> {
     wrk::run(
         url,
         plan.clients.iter().copied().max().unwrap_or(1),
@@ -42,18 +42,21 @@ pub async fn measure(variant: &str, url: &str, plan: &Plan, script: &Path) -> Re
             );
             samples.push(run);
         }
-        let pick = |f: fn(&WrkRun) -> f64| spread(&samples.iter().map(f).collect::<Vec<_>>());
-        runs.push(json!({
-            "variant": variant,
-            "clients": clients,
-            "duration_s": plan.duration.as_secs_f64(),
-            "repeats": plan.repeats,
-            "rps": pick(|r| r.rps),
-            "p50_ms": pick(|r| r.p50_ms),
-            "p99_ms": pick(|r| r.p99_ms),
-            "errors": samples.iter().map(|r| r.errors).sum::<u64>(),
-            "requests": samples.iter().map(|r| r.requests).sum::<u64>(),
-        }));
+        let pick = |f: fn(&WrkRun) -> f64| {
+            Spread::of(&samples.iter().map(f).collect::<Vec<_>>())
+                .with_context(|| format!("{variant}: no run at {clients} clients"))
+        };
+        runs.push(HttpRun {
+            variant: variant.to_string(),
+            clients: clients as u32,
+            duration_s: plan.duration.as_secs_f64(),
+            repeats: plan.repeats as u32,
+            rps: pick(|r| r.rps)?,
+            p50_ms: pick(|r| r.p50_ms)?,
+            p99_ms: pick(|r| r.p99_ms)?,
+            errors: samples.iter().map(|r| r.errors).sum(),
+            requests: samples.iter().map(|r| r.requests).sum(),
+        });
     }
     Ok(runs)
 }

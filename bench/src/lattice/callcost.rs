@@ -18,7 +18,7 @@ mod client {
                  world client {
                      import cyber:system/logging@0.1.0;
                  }",
-        path: "../../wit/system",
+        path: "../wit/system",
     });
 }
 

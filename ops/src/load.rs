@@ -26,6 +26,11 @@ impl Client {
 
     /// A client whose requests give up after `timeout`.
     pub fn with_timeout(port: u16, timeout: Duration) -> Result<Self> {
+        Self::at(&format!("127.0.0.1:{port}"), timeout)
+    }
+
+    /// A client of the app at `address` (`host:port`).
+    pub fn at(address: &str, timeout: Duration) -> Result<Self> {
         // A fresh connection per request. Measured: the http-server provider (0.27.1) sometimes
         // closes a kept-alive connection after answering, and the next request sent on it fails
         // with "connection closed before message completed". That is a client/server keep-alive
@@ -36,7 +41,7 @@ impl Client {
             .build()?;
         Ok(Self {
             http,
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("http://{address}"),
         })
     }
 

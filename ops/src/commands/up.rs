@@ -1,0 +1,144 @@
+//! `neon up`: what scripts/up.sh promises after set-up. Uses the lattice already running on the
+//! NATS port (or starts one with `wash up -d`), deploys the manifest, waits until the app is
+//! Deployed, sends a sample request and shows the log records it produced.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use neon_ops::load::Client;
+use neon_ops::manifest::Draft;
+use neon_ops::say::{info, step};
+use neon_ops::{net, platform, repo_root, wait, Ctl};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The manifest to deploy (default: wadm.yaml, the linked wiring).
+    manifest: Option<PathBuf>,
+    /// The local lattice's NATS port.
+    #[arg(long, env = "NEON_NATS_PORT", default_value_t = 4222)]
+    nats_port: u16,
+    /// Where the logging provider's file sinks write (its `state_dir`).
+    #[arg(long, env = "NEON_LOG_DIR", default_value = "/tmp/neon-logs")]
+    log_dir: PathBuf,
+}
+
+pub async fn run(args: Args) -> Result<()> {
+    let manifest = match args.manifest {
+        Some(path) => std::path::absolute(path)?,
+        None => repo_root().join("wadm.yaml"),
+    };
+    let mut draft = Draft::load(&manifest)?;
+    let address = draft.config_value("address")?;
+    let log_file = draft
+        .config_value("file_path")
+        .ok()
+        .map(|file| args.log_dir.join(file));
+    let rendered = draft.absolute_images()?.render(None)?;
+    let (app, version) = (&rendered.app, &rendered.version);
+    let ctl = Ctl::new(args.nats_port, None).with_progress();
+
+    step(&format!("lattice on 127.0.0.1:{}", args.nats_port));
+    if ctl.hosts().await.is_ok_and(|hosts| !hosts.is_empty()) {
+        info("already running, using it");
+    } else {
+        net::ensure_ports_free(
+            &[args.nats_port],
+            ", which is not a wasmCloud lattice. Stop it, or run NEON_NATS_PORT=<port> scripts/up.sh",
+        )?;
+        let port = args.nats_port.to_string();
+        let mut up = vec!["up".to_string(), "-d".into(), "--nats-port".into(), port];
+        up.extend(platform::wash_up_flags());
+        info(&format!("wash {}", up.join(" ")));
+        let up: Vec<&str> = up.iter().map(String::as_str).collect();
+        ctl.wash(&up, Duration::from_secs(120)).await?;
+        ctl.wait_for_hosts(1, Duration::from_secs(60)).await?;
+    }
+
+    let shown = manifest.strip_prefix(repo_root()).unwrap_or(&manifest);
+    step(&format!("deploy {app} {version} from {}", shown.display()));
+    let deployed = ctl.deployed_version(app).await?;
+    if deployed.as_deref() == Some(version.as_str()) {
+        info(&format!("{app} {version} is already deployed"));
+    } else {
+        // A deployed version of this app owns the HTTP port itself: a new one replaces it.
+        if deployed.is_none() {
+            if let Some(port) = address.rsplit(':').next().and_then(|p| p.parse().ok()) {
+                net::ensure_ports_free(&[port], ". Free it or change the address in the manifest")?;
+            }
+        }
+        let dir = cache_dir().join("manifests");
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join(format!("{app}-{version}.yaml"));
+        std::fs::write(&file, &rendered.yaml)
+            .with_context(|| format!("writing {}", file.display()))?;
+        ctl.deploy_file(&file, &rendered, Duration::from_secs(180))
+            .await
+            .with_context(|| format!("see: wash app status {app}"))?;
+        info("deployed");
+    }
+
+    step("sample request");
+    let before = log_file.as_deref().map(line_count).unwrap_or(0);
+    // Retried: right after a deploy the HTTP listener may restart once.
+    let client = Client::at(&address, Duration::from_secs(10))?;
+    let reply = wait::until(
+        &format!("an answer from http://{address}/process"),
+        Duration::from_secs(15),
+        Duration::from_secs(1),
+        || client.post("/process", "hello from neon"),
+    )
+    .await
+    .with_context(|| format!("see: wash app status {app}"))?;
+    info(&format!(
+        "POST /process 'hello from neon' -> {} [{}]",
+        reply.body, reply.status
+    ));
+    if let Some(log_file) = &log_file {
+        let _ = wait::until_blocking(
+            "a new record",
+            Duration::from_secs(10),
+            Duration::from_millis(200),
+            || match line_count(log_file) > before {
+                true => Ok(()),
+                false => bail!("none yet"),
+            },
+        );
+        info(&format!(
+            "log records it produced ({}):",
+            log_file.display()
+        ));
+        let text = std::fs::read_to_string(log_file).unwrap_or_default();
+        for line in text.lines().skip(before) {
+            info(&format!("  {line}"));
+        }
+    }
+
+    let logs = log_file
+        .map(|f| format!("tail -f {}", f.display()))
+        .unwrap_or_else(|| "in the sinks the manifest names".to_string());
+    eprintln!(
+        "
+Neon is up ({app} {version}).
+  try it:    curl -X POST --data 'hello' http://{address}/process
+  health:    curl http://{address}/healthz
+  logs:      {logs}
+  status:    wash app status {app}
+  stop:      scripts/down.sh   (undeploys and runs wash down)"
+    );
+    Ok(())
+}
+
+fn line_count(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|text| text.lines().count())
+        .unwrap_or(0)
+}
+
+/// Neon's cache folder (`NEON_CACHE`, else ~/.cache/neon), where rendered manifests go.
+fn cache_dir() -> PathBuf {
+    match std::env::var_os("NEON_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/neon"),
+    }
+}

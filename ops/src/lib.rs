@@ -1,0 +1,20 @@
+//! Operating Neon's lattices, in one place: the pinned platform, private lattices brought up and
+//! torn down with `wash`, the repository's manifests rendered with wadm's types, and bounded
+//! waits. Scripts call the `neon` command built from this crate; tests use it as a library.
+
+pub mod ctl;
+pub mod edge;
+pub mod lattice;
+pub mod load;
+pub mod manifest;
+pub mod net;
+pub mod paths;
+pub mod platform;
+pub mod say;
+pub mod wait;
+
+pub use ctl::Ctl;
+pub use lattice::Lattice;
+pub use manifest::{Ingress, Rendered, Wiring};
+pub use net::free_port;
+pub use paths::repo_root;

@@ -1,0 +1,57 @@
+//! `neon`: operating Neon's lattices. scripts/*.sh are the README's entry points; after they
+//! bootstrap the toolchain they call this.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "neon", about = "Operate Neon's wasmCloud lattices")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Neon on the local lattice: start it if none runs, deploy a manifest, send a sample request.
+    Up(commands::up::Args),
+    /// Undeploy Neon and stop the local lattice.
+    Down(commands::down::Args),
+    /// Neon across a hub and N edge nodes on this machine (scripts/edge.sh).
+    #[command(subcommand)]
+    Edge(commands::edge::Command),
+    /// Fail, naming the owner, when something listens on one of these loopback ports.
+    PortsFree {
+        ports: Vec<u16>,
+        /// Appended to the error (what to set instead).
+        #[arg(long, default_value = "")]
+        hint: String,
+    },
+    /// Wait until something listens on 127.0.0.1:PORT.
+    WaitPort {
+        port: u16,
+        #[arg(long, default_value_t = 20)]
+        limit_s: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Up(args) => commands::up::run(args).await,
+        Command::Down(args) => commands::down::run(args).await,
+        Command::Edge(command) => commands::edge::run(command).await,
+        Command::PortsFree { ports, hint } => neon_ops::net::ensure_ports_free(&ports, &hint),
+        Command::WaitPort { port, limit_s } => commands::wait_port(port, limit_s),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("\x1b[1;31merror:\x1b[0m {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

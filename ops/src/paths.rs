@@ -1,0 +1,57 @@
+//! Where things are, decided at run time: Neon's native binaries live in a target dir shared
+//! between checkouts, so a path compiled in could name another checkout.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+/// The checkout: `NEON_ROOT` (the scripts export it), else the nearest directory above the
+/// current one that holds Neon's contracts, else the one `cargo test` runs a crate from.
+pub fn repo_root() -> PathBuf {
+    if let Some(root) = std::env::var_os("NEON_ROOT") {
+        return PathBuf::from(root);
+    }
+    let is_root = |dir: &Path| dir.join("wit/system/system.wit").is_file();
+    let from_cwd = std::env::current_dir().ok().and_then(|cwd| {
+        cwd.ancestors()
+            .find(|dir| is_root(dir))
+            .map(Path::to_path_buf)
+    });
+    let from_manifest = std::env::var_os("CARGO_MANIFEST_DIR").and_then(|dir| {
+        PathBuf::from(dir)
+            .ancestors()
+            .find(|dir| is_root(dir))
+            .map(Path::to_path_buf)
+    });
+    from_cwd
+        .or(from_manifest)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// build/ in the checkout, where scripts/build.sh puts components and provider archives.
+pub fn build_dir() -> Result<PathBuf> {
+    let build = repo_root().join("build");
+    build
+        .canonicalize()
+        .with_context(|| format!("{} missing: run scripts/build.sh", build.display()))
+}
+
+/// Where set-up placed nats-server, wadm and the host: wash's own default folder, so a user's
+/// plain `wash up` finds the same binaries.
+pub fn placed_downloads_dir() -> PathBuf {
+    match std::env::var_os("WASH_DOWNLOADS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".local/share/wash/downloads"),
+    }
+}
+
+/// A placed platform binary (`nats-server`, `wadm`, `v1.9.1/wasmcloud_host`), or an error that
+/// says how to get it.
+pub fn placed_binary(name: &str) -> Result<PathBuf> {
+    let path = placed_downloads_dir().join(name);
+    if !path.exists() {
+        bail!("{} missing: run scripts/setup.sh", path.display());
+    }
+    Ok(path)
+}

@@ -1,0 +1,91 @@
+//! The pinned platform (ops/platform.env, shared with the scripts) and the settings every
+//! lattice Neon starts agrees on.
+
+use std::sync::OnceLock;
+
+const PLATFORM_ENV: &str = include_str!("../platform.env");
+
+/// One value of ops/platform.env; panics on a missing key, which the unit test below rules out.
+fn pinned(key: &str) -> &'static str {
+    static PARSED: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            PLATFORM_ENV
+                .lines()
+                .filter(|line| !line.trim_start().starts_with('#'))
+                .filter_map(|line| line.split_once('='))
+                .map(|(k, v)| (k.trim(), v.trim()))
+                .collect()
+        })
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("ops/platform.env has no {key}"))
+}
+
+/// The host version our launcher reports: wash looks for `v<this>/wasmcloud_host`.
+pub fn host_version() -> &'static str {
+    pinned("NEON_HOST_VERSION")
+}
+
+pub fn wadm_version() -> &'static str {
+    pinned("NEON_WADM_VERSION")
+}
+
+pub fn nats_version() -> &'static str {
+    pinned("NEON_NATS_VERSION")
+}
+
+/// The host's execution limit in ms: `NEON_MAX_EXECUTION_TIME_MS`, else the pinned default.
+pub fn max_execution_time_ms() -> String {
+    std::env::var("NEON_MAX_EXECUTION_TIME_MS")
+        .unwrap_or_else(|_| pinned("NEON_DEFAULT_MAX_EXECUTION_TIME_MS").to_string())
+}
+
+/// `wash up` flags naming every platform binary's version: with them wash looks nothing up
+/// online, and the host gets Neon's execution limit.
+pub fn wash_up_flags() -> Vec<String> {
+    [
+        ("--wasmcloud-version", format!("v{}", host_version())),
+        ("--wadm-version", format!("v{}", wadm_version())),
+        ("--nats-version", format!("v{}", nats_version())),
+        ("--max-execution-time-ms", max_execution_time_ms()),
+    ]
+    .into_iter()
+    .flat_map(|(flag, value)| [flag.to_string(), value])
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pinned_value_is_there() {
+        for key in [
+            "NEON_RUST_TOOLCHAIN",
+            "NEON_WASH_VERSION",
+            "NEON_WAC_VERSION",
+            "NEON_WASM_TOOLS_PKG_VERSION",
+            "NEON_NATS_VERSION",
+            "NEON_HOST_VERSION",
+            "NEON_WADM_VERSION",
+            "NEON_DEFAULT_MAX_EXECUTION_TIME_MS",
+        ] {
+            assert!(!pinned(key).is_empty(), "{key} is empty");
+        }
+        assert!(pinned("NEON_DEFAULT_MAX_EXECUTION_TIME_MS")
+            .parse::<u64>()
+            .is_ok());
+    }
+
+    #[test]
+    fn the_toolchain_pin_matches_rust_toolchain_toml() {
+        let toml = include_str!("../../rust-toolchain.toml");
+        let channel = format!("channel = \"{}\"", pinned("NEON_RUST_TOOLCHAIN"));
+        assert!(
+            toml.contains(&channel),
+            "rust-toolchain.toml lacks {channel}"
+        );
+    }
+}
