@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 /// The checkout (see neon_ops::repo_root), checked to hold Neon's contracts.
 pub fn repo_root() -> Result<PathBuf> {
@@ -31,12 +31,11 @@ pub fn default_out_dir(root: &Path) -> PathBuf {
 }
 
 /// The shared native target dir, as scripts/lib/common.sh sets it.
-fn cargo_target_dir() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return Ok(PathBuf::from(dir));
+fn cargo_target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => neon_ops::paths::cache_dir().join("target"),
     }
-    let home = std::env::var_os("HOME").context("neither CARGO_TARGET_DIR nor HOME is set")?;
-    Ok(PathBuf::from(home).join(".cache/neon/target"))
 }
 
 /// The native pipeline (bench/native): `--native-bin`, else the release build in the target dir.
@@ -53,7 +52,7 @@ pub fn native_service(flag: Option<&Path>) -> Result<PathBuf> {
 fn native_binary(flag: Option<&Path>, name: &str, option: &str) -> Result<PathBuf> {
     let path = match flag {
         Some(path) => path.to_path_buf(),
-        None => cargo_target_dir()?.join("release").join(name),
+        None => cargo_target_dir().join("release").join(name),
     };
     if !path.is_file() {
         bail!(

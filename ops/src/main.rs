@@ -45,7 +45,9 @@ async fn main() -> ExitCode {
         Command::Down(args) => commands::down::run(args).await,
         Command::Edge(command) => commands::edge::run(command).await,
         Command::PortsFree { ports, hint } => neon_ops::net::ensure_ports_free(&ports, &hint),
-        Command::WaitPort { port, limit_s } => commands::wait_port(port, limit_s),
+        Command::WaitPort { port, limit_s } => {
+            neon_ops::net::wait_for_port(port, std::time::Duration::from_secs(limit_s))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,6 +16,19 @@ pub fn port_answers(port: u16) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
 }
 
+/// Waits until something accepts connections on 127.0.0.1:port.
+pub fn wait_for_port(port: u16, limit: Duration) -> Result<()> {
+    crate::wait::until_blocking(
+        &format!("a listener on 127.0.0.1:{port}"),
+        limit,
+        Duration::from_millis(200),
+        || match port_answers(port) {
+            true => Ok(()),
+            false => anyhow::bail!("nothing listens"),
+        },
+    )
+}
+
 /// Who listens on a TCP port, for error messages (`ss` names the process when it may).
 pub fn port_owner(port: u16) -> String {
     let filter = format!("sport = :{port}");

@@ -28,6 +28,14 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Neon's cache folder: `NEON_CACHE`, else ~/.cache/neon (the shared target dir lives there).
+pub fn cache_dir() -> PathBuf {
+    match std::env::var_os("NEON_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/neon"),
+    }
+}
+
 /// build/ in the checkout, where scripts/build.sh puts components and provider archives.
 pub fn build_dir() -> Result<PathBuf> {
     let build = repo_root().join("build");

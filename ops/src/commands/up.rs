@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use neon_ops::load::Client;
 use neon_ops::manifest::Draft;
+use neon_ops::paths::cache_dir;
 use neon_ops::say::{info, step};
 use neon_ops::{net, platform, repo_root, wait, Ctl};
 
@@ -133,12 +134,4 @@ fn line_count(path: &Path) -> usize {
     std::fs::read_to_string(path)
         .map(|text| text.lines().count())
         .unwrap_or(0)
-}
-
-/// Neon's cache folder (`NEON_CACHE`, else ~/.cache/neon), where rendered manifests go.
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("NEON_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/neon"),
-    }
 }

@@ -453,11 +453,7 @@ impl Edge {
             self.processes.stop(&name, "TERM");
         }
         // Anything that escaped its session (a provider re-parented elsewhere) but names our dir.
-        for pid in lattice::processes_naming(&self.settings.dir) {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-        }
+        lattice::stop_processes_naming(&self.settings.dir, "edge lattice");
         if self.settings.mode == Some(Mode::Netns) {
             network::down(&self.settings);
         }
@@ -470,15 +466,7 @@ impl Edge {
 fn wait_port(on: &[String], port: u16) -> Result<()> {
     let limit = 20;
     if on.is_empty() {
-        return crate::wait::until_blocking(
-            &format!("a listener on 127.0.0.1:{port}"),
-            Duration::from_secs(limit),
-            Duration::from_millis(200),
-            || match net::port_answers(port) {
-                true => Ok(()),
-                false => bail!("nothing listens"),
-            },
-        );
+        return net::wait_for_port(port, Duration::from_secs(limit));
     }
     let me = std::env::current_exe().context("finding the neon binary")?;
     let status = std::process::Command::new(&on[0])
