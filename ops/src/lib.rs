@@ -2,6 +2,7 @@
 //! torn down with `wash`, the repository's manifests rendered with wadm's types, and bounded
 //! waits. Scripts call the `neon` command built from this crate; tests use it as a library.
 
+pub mod build;
 pub mod ctl;
 pub mod edge;
 pub mod lattice;
@@ -10,7 +11,9 @@ pub mod manifest;
 pub mod net;
 pub mod paths;
 pub mod platform;
+pub mod run;
 pub mod say;
+pub mod setup;
 pub mod wait;
 
 pub use ctl::Ctl;

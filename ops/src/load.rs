@@ -17,6 +17,16 @@ pub struct Reply {
     pub body: String,
 }
 
+impl Reply {
+    /// Fails, naming `what`, unless the answer has this status (and this body, when given).
+    pub fn expect(&self, status: u16, body: Option<&str>, what: &str) -> Result<()> {
+        if self.status != status || body.is_some_and(|body| self.body != body) {
+            anyhow::bail!("{what}: {} {:?}", self.status, self.body);
+        }
+        Ok(())
+    }
+}
+
 impl Client {
     /// A client whose requests give up after 30 s: far beyond the host's execution limit, so a
     /// request that times out here is one the platform let hang.

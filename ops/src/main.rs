@@ -16,6 +16,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Everything after the toolchain and patched crates: pinned tools, the platform binaries
+    /// where `wash up` finds them, Neon's components (scripts/setup.sh).
+    Setup,
+    /// Build Neon's components and compose them into build/ (scripts/build.sh).
+    Build {
+        /// Plain cargo instead of `wash build`.
+        #[arg(long)]
+        cargo: bool,
+    },
+    /// Run every check and test suite, or the ones named (scripts/test.sh).
+    Test(commands::test::Args),
+    /// Run the wRPC reply-race stress test several times (scripts/soak.sh).
+    Soak(commands::soak::Args),
     /// Neon on the local lattice: start it if none runs, deploy a manifest, send a sample request.
     Up(commands::up::Args),
     /// Undeploy Neon and stop the local lattice.
@@ -41,6 +54,14 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let result = match Cli::parse().command {
+        Command::Setup => neon_ops::setup::run(),
+        Command::Build { cargo } => neon_ops::build::run(if cargo {
+            neon_ops::build::Tool::Cargo
+        } else {
+            neon_ops::build::Tool::Wash
+        }),
+        Command::Test(args) => commands::test::run(args),
+        Command::Soak(args) => commands::soak::run(args),
         Command::Up(args) => commands::up::run(args).await,
         Command::Down(args) => commands::down::run(args).await,
         Command::Edge(command) => commands::edge::run(command).await,

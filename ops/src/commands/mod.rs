@@ -2,4 +2,6 @@
 
 pub mod down;
 pub mod edge;
+pub mod soak;
+pub mod test;
 pub mod up;

@@ -1,0 +1,236 @@
+//! Neon's build: the components in release, processor + logger composed into one component, the
+//! whole request path composed into one HTTP component, and the logging provider packed:
+//!
+//!   build/processor.wasm  build/logger.wasm  build/gateway.wasm  build/hello.wasm (the bench's
+//!   platform ceiling)  build/gateway-fused.wasm (the gateway with its `fused` feature)
+//!   build/processor-composed.wasm  build/pipeline-composed.wasm (gateway-fused + processor +
+//!   logger by components/pipeline.wac: what the composed wiring runs)
+//!   build/neon-logging-provider.par.gz
+//!
+//! Each component is built by `wash build --skip-fetch` (what a wasmCloud user runs;
+//! --skip-fetch because every WIT dependency is vendored in wit/), or by plain cargo with
+//! `--cargo`. Both write the same paths. A step whose inputs did not change since its output was
+//! made is skipped (NEON_REBUILD=1 forces it).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+
+use crate::paths;
+use crate::run::{run as run_command, run_logged};
+use crate::say::{info, step};
+
+const COMPONENTS: [&str; 4] = ["processor", "logger", "gateway", "hello"];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Wash,
+    Cargo,
+}
+
+pub fn run(tool: Tool) -> Result<()> {
+    let root = paths::repo_root();
+    let out = root.join("build");
+    std::fs::create_dir_all(&out)?;
+    build_provider(&root, &out)?;
+
+    // Components keep their own small target dir, where their wasmcloud.toml files point wash;
+    // the shared native target dir is for the heavy native crates.
+    let components = root.join("components");
+    let target = components.join("target");
+    let component_inputs = |name: &str| {
+        [name, "guest-rt", "Cargo.toml", "Cargo.lock"]
+            .map(|p| components.join(p))
+            .into_iter()
+            .chain([root.join("wit")])
+            .collect::<Vec<_>>()
+    };
+    let cargo_wasm = |extra: &[&str]| {
+        let mut command = Command::new("cargo");
+        command
+            .current_dir(&components)
+            .env("CARGO_TARGET_DIR", &target)
+            .args(["build", "--release", "--target", "wasm32-wasip2", "--quiet"])
+            .args(extra);
+        command
+    };
+    let built_wasm = |name: &str| target.join(format!("wasm32-wasip2/release/{name}.wasm"));
+
+    match tool {
+        Tool::Wash => {
+            for name in COMPONENTS {
+                step(&format!("wash build --skip-fetch: {name}"));
+                if up_to_date(&out.join(format!("{name}.wasm")), &component_inputs(name)) {
+                    info("up to date, skipped");
+                    continue;
+                }
+                run_logged(
+                    Command::new("wash")
+                        .current_dir(components.join(name))
+                        .env("CARGO_TARGET_DIR", &target)
+                        .args(["build", "--skip-fetch"]),
+                    &target.join(format!("wash-build-{name}.log")),
+                    &format!("wash build for {name} (rerun: cd components/{name} && wash build --skip-fetch)"),
+                )?;
+            }
+        }
+        Tool::Cargo => {
+            step(&format!(
+                "cargo build --release --target wasm32-wasip2 ({})",
+                COMPONENTS.join(" ")
+            ));
+            run_command(&mut cargo_wasm(&[]), "cargo build of the components")?;
+            for name in COMPONENTS {
+                copy(&built_wasm(name), &out.join(format!("{name}.wasm")))?;
+            }
+        }
+    }
+
+    // The pipeline's gateway brackets each request with the logger's `batch` (feature `fused`).
+    step("cargo build --features fused: gateway -> gateway-fused.wasm");
+    let fused = out.join("gateway-fused.wasm");
+    if up_to_date(&fused, &component_inputs("gateway")) {
+        info("up to date, skipped");
+    } else {
+        run_command(
+            &mut cargo_wasm(&["-p", "gateway", "--features", "fused"]),
+            "cargo build of the fused gateway",
+        )?;
+        // Same output path as the plain gateway: cargo rebuilds whichever the features ask for.
+        copy(&built_wasm("gateway"), &fused)?;
+    }
+
+    step("wac plug: processor + logger -> processor-composed.wasm");
+    run_command(
+        Command::new("wac")
+            .arg("plug")
+            .arg(out.join("processor.wasm"))
+            .arg("--plug")
+            .arg(out.join("logger.wasm"))
+            .arg("-o")
+            .arg(out.join("processor-composed.wasm")),
+        "wac plug (wac missing? run scripts/setup.sh)",
+    )?;
+    // The whole request path in one component (the composed wiring deploys this): HTTP in, the
+    // processor and logger as function calls, one `sink.write` per request the only call that
+    // leaves it.
+    step("wac compose components/pipeline.wac -> pipeline-composed.wasm");
+    let dep = |package: &str, file: &str| format!("neon:{package}={}", out.join(file).display());
+    run_command(
+        Command::new("wac")
+            .arg("compose")
+            .arg(components.join("pipeline.wac"))
+            .args(["--dep", &dep("logger", "logger.wasm")])
+            .args(["--dep", &dep("processor", "processor.wasm")])
+            .args(["--dep", &dep("fused-gateway", "gateway-fused.wasm")])
+            .arg("-o")
+            .arg(out.join("pipeline-composed.wasm")),
+        "wac compose components/pipeline.wac",
+    )?;
+
+    let artifacts = COMPONENTS
+        .iter()
+        .map(|name| format!("{name}.wasm"))
+        .chain(
+            [
+                "gateway-fused.wasm",
+                "processor-composed.wasm",
+                "pipeline-composed.wasm",
+            ]
+            .map(String::from),
+        )
+        .chain(["neon-logging-provider.par.gz".to_string()]);
+    for artifact in artifacts {
+        let size = std::fs::metadata(out.join(&artifact))
+            .with_context(|| format!("build/{artifact} missing after the build"))?
+            .len();
+        info(&format!("{artifact:<30} {size:>8} bytes"));
+    }
+    Ok(())
+}
+
+/// The provider is a native crate: it builds in the shared native target dir.
+fn build_provider(root: &Path, out: &Path) -> Result<()> {
+    step("wash build --skip-fetch: logging provider -> neon-logging-provider.par.gz");
+    let inputs = ["providers/logging", "wit/system", "Cargo.lock", "patches"].map(|p| root.join(p));
+    if up_to_date(&out.join("neon-logging-provider.par.gz"), &inputs) {
+        info("up to date, skipped");
+        return Ok(());
+    }
+    run_logged(
+        Command::new("wash")
+            .current_dir(root.join("providers/logging"))
+            .args(["build", "--skip-fetch"]),
+        &paths::target_dir().join("wash-build-logging-provider.log"),
+        "wash build for the logging provider (rerun: cd providers/logging && wash build --skip-fetch)",
+    )
+}
+
+/// True when `artifact` exists and no file under `inputs` (build output folders aside) changed
+/// since it was made.
+fn up_to_date(artifact: &Path, inputs: &[PathBuf]) -> bool {
+    if std::env::var_os("NEON_REBUILD").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    let Ok(made) = std::fs::metadata(artifact).and_then(|m| m.modified()) else {
+        return false;
+    };
+    !inputs.iter().any(|input| newer_inside(input, made))
+}
+
+fn newer_inside(path: &Path, than: SystemTime) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    if !meta.is_dir() {
+        return meta.modified().is_ok_and(|modified| modified > than);
+    }
+    if path
+        .file_name()
+        .is_some_and(|name| name == "target" || name == "build")
+    {
+        return false;
+    }
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|entry| newer_inside(&entry.path(), than))
+        })
+        .unwrap_or(false)
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to)
+        .map(drop)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_input_newer_than_the_artifact_makes_it_stale() -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("neon-build-test-{}", std::process::id()));
+        let inputs = dir.join("inputs");
+        std::fs::create_dir_all(inputs.join("target"))?;
+        let artifact = dir.join("out.wasm");
+        std::fs::write(inputs.join("lib.rs"), "old")?;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&artifact, "built")?;
+        let fresh = up_to_date(&artifact, std::slice::from_ref(&inputs));
+        // Output folders inside the inputs do not count.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(inputs.join("target/x.wasm"), "output")?;
+        let fresh_despite_target = up_to_date(&artifact, std::slice::from_ref(&inputs));
+        std::fs::write(inputs.join("lib.rs"), "new")?;
+        let stale = !up_to_date(&artifact, &[inputs]);
+        let missing = !up_to_date(&dir.join("none.wasm"), &[]);
+        std::fs::remove_dir_all(&dir)?;
+        assert!(fresh && fresh_despite_target && stale && missing);
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! wasmCloud's host, wadm and http-server provider, built from their crates by the launchers in
+//! platform/, placed where `wash up` looks, and the provider packed as an archive manifests
+//! reference.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+use super::place;
+use crate::paths;
+use crate::platform;
+use crate::run::{reports, run, run_logged};
+use crate::say::{info, step};
+
+const LAUNCHERS: [&str; 3] = ["wasmcloud_host", "wadm", "http-server-provider"];
+
+/// The three launchers in release, skipped entirely when the canonical copies report the right
+/// versions and were built from the current sources (a warm set-up must not even start cargo).
+pub fn ensure_built() -> Result<()> {
+    let dir = paths::platform_dir();
+    let (host, wadm) = (platform::host_version(), platform::wadm_version());
+    step(&format!(
+        "platform binaries: wasmcloud_host {host}, wadm {wadm}, http-server-provider {}",
+        platform::http_server_version()
+    ));
+    let stamp = dir.join("built-from");
+    let fingerprint = fingerprint()?;
+    let versions_right = || {
+        reports(
+            &format!("wasmcloud {host}"),
+            &dir.join("wasmcloud_host"),
+            &["--version"],
+        ) && reports(&format!("wadm {wadm}"), &dir.join("wadm"), &["--version"])
+    };
+    if versions_right()
+        && dir.join("http-server-provider").exists()
+        && std::fs::read_to_string(&stamp).ok().as_deref() == Some(fingerprint.as_str())
+    {
+        info(&format!(
+            "present in {}, built from the current sources, skipped",
+            dir.display()
+        ));
+        return Ok(());
+    }
+    let target = paths::target_dir();
+    info(&format!(
+        "cargo build --release (cold: ~15-20 min on 2 cores; target dir {})",
+        target.display()
+    ));
+    run(
+        Command::new("cargo")
+            .current_dir(paths::repo_root())
+            .args(["build", "--release"])
+            .args([
+                "-p",
+                "neon-wasmcloud-host",
+                "-p",
+                "neon-wadm",
+                "-p",
+                "neon-http-server-provider",
+            ]),
+        "building the platform launchers",
+    )?;
+    for name in LAUNCHERS {
+        let built = target.join("release").join(name);
+        // Unchanged binaries keep their mtime, so the provider archive is not repacked for nothing.
+        if !same_bytes(&built, &dir.join(name)) {
+            place(&built, &dir.join(name))?;
+        }
+    }
+    if !versions_right() {
+        bail!("the built host or wadm does not report wasmcloud {host} / wadm {wadm}");
+    }
+    std::fs::write(&stamp, fingerprint)?;
+    Ok(())
+}
+
+/// What the launchers are built from: the toolchain, platform/ and patches/, the workspace
+/// manifest and lock file (versions, `[patch.crates-io]`).
+fn fingerprint() -> Result<String> {
+    let root = paths::repo_root();
+    let mut files = Vec::new();
+    for dir in ["platform", "patches"] {
+        collect_files(&root.join(dir), &mut files)?;
+    }
+    files.sort();
+    files.extend(["Cargo.toml", "Cargo.lock"].map(|name| root.join(name)));
+    let mut hash = Sha256::new();
+    hash.update(platform::rust_toolchain());
+    for file in files {
+        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        hash.update(
+            file.strip_prefix(&root)
+                .unwrap_or(&file)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        hash.update(Sha256::digest(&bytes));
+    }
+    Ok(hash
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect())
+}
+
+fn collect_files(dir: &Path, into: &mut Vec<std::path::PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(&path, into)?;
+        } else {
+            into.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// nats-server, wadm and v<host>/wasmcloud_host where wash looks, so that `wash up` (given
+/// explicit versions) finds them and downloads nothing.
+pub fn ensure_placed() -> Result<()> {
+    let downloads = paths::placed_downloads_dir();
+    step(&format!(
+        "place binaries for wash up in {}",
+        downloads.display()
+    ));
+    let host = format!("v{}/wasmcloud_host", platform::host_version());
+    for name in ["nats-server", "wadm", host.as_str()] {
+        let source = paths::platform_dir().join(Path::new(name).file_name().unwrap_or_default());
+        let dest = downloads.join(name);
+        if same_bytes(&source, &dest) {
+            info(&format!("{name}: in place, skipped"));
+        } else {
+            place(&source, &dest)?;
+            info(&format!("{name}: placed"));
+        }
+    }
+    Ok(())
+}
+
+/// The http-server provider as a provider archive, repacked when the binary is newer.
+pub fn ensure_http_server_par() -> Result<()> {
+    let binary = paths::platform_dir().join("http-server-provider");
+    let archive = paths::http_server_par();
+    step(&format!("provider archive {}", archive.display()));
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    if std::fs::metadata(&archive).is_ok_and(|m| m.len() > 0)
+        && modified(&archive) > modified(&binary)
+    {
+        info("up to date, skipped");
+        return Ok(());
+    }
+    let dir = archive.parent().context("archive path has no folder")?;
+    std::fs::create_dir_all(dir)?;
+    // Must end in .gz, or wash appends .gz to the name.
+    let tmp = dir.join(format!(".tmp-{}.par.gz", std::process::id()));
+    // Signing keys of Neon's own (not ~/.wash/keys); no WIT_DIR, so no WIT gets embedded.
+    run_logged(
+        Command::new("wash")
+            .env_remove("WIT_DIR")
+            .args([
+                "par",
+                "create",
+                "--vendor",
+                "wasmCloud",
+                "--name",
+                "HTTP Server",
+            ])
+            .args([
+                "--version",
+                platform::http_server_version(),
+                "--revision",
+                "0",
+            ])
+            .arg("--binary")
+            .arg(&binary)
+            .arg("--directory")
+            .arg(paths::data_dir().join("keys"))
+            .arg("--destination")
+            .arg(&tmp)
+            .arg("--compress"),
+        &paths::target_dir().join("wash-par-http-server.log"),
+        "wash par create (http-server provider)",
+    )?;
+    std::fs::rename(&tmp, &archive)?;
+    info("created");
+    Ok(())
+}
