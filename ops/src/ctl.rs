@@ -285,56 +285,56 @@ impl Ctl {
     }
 
     /// Waits until `version` of the app is Deployed (`wash app status` does not say which
-    /// version it describes; `wash app list` does).
+    /// version it describes; `wash app list` does): one wait, both checked in each probe.
     pub async fn wait_deployed(&self, app: &str, version: &str, limit: Duration) -> Result<()> {
-        self.wait_status(app, "deployed", limit).await?;
-        wait::until(
-            &format!("{app} {version} deployed"),
-            limit,
-            Duration::from_millis(500),
-            || async {
-                match self.deployed_version(app).await? {
-                    Some(v) if v == version => Ok(()),
-                    other => bail!("deployed version is {other:?}"),
-                }
-            },
-        )
-        .await
+        self.wait_for(app, "deployed", Some(version), limit).await
     }
 
-    /// Polls the app's status until it is `wanted` (deployed, undeployed), printing each change
-    /// with progress on. A `failed` status on the way is not final: wadm keeps
-    /// reconciling (a component may start before the config it names is stored), so only the
-    /// deadline ends the wait, with wadm's last reason.
+    /// Polls the app's status until it is `wanted` (deployed, undeployed).
     pub async fn wait_status(&self, app: &str, wanted: &str, limit: Duration) -> Result<()> {
+        self.wait_for(app, wanted, None, limit).await
+    }
+
+    /// Polls until the app's status is `wanted` (and, when given, `version` is the deployed
+    /// one), printing each status change with progress on. A `failed` status on the way is not
+    /// final: wadm keeps reconciling (a component may start before the config it names is
+    /// stored), so only the deadline ends the wait, with wadm's last reason.
+    async fn wait_for(
+        &self,
+        app: &str,
+        wanted: &str,
+        version: Option<&str>,
+        limit: Duration,
+    ) -> Result<()> {
         let last = std::sync::Mutex::new(String::new());
-        wait::until(
-            &format!("{app} {wanted}"),
-            limit,
-            Duration::from_millis(500),
-            || async {
-                let status = self.status(app).await?;
-                let line = format!(
-                    "{}{}",
-                    status.kind,
-                    if status.message.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", status.message)
-                    }
-                );
-                if let Ok(mut last) = last.lock() {
-                    if *last != line && self.progress {
-                        crate::say::info(&format!("{app}: {line}"));
-                    }
-                    *last = line.clone();
+        let what = match version {
+            Some(version) => format!("{app} {version} {wanted}"),
+            None => format!("{app} {wanted}"),
+        };
+        wait::until(&what, limit, Duration::from_millis(500), || async {
+            let status = self.status(app).await?;
+            let line = if status.message.is_empty() {
+                status.kind.clone()
+            } else {
+                format!("{} ({})", status.kind, status.message)
+            };
+            if let Ok(mut last) = last.lock() {
+                if *last != line && self.progress {
+                    crate::say::info(&format!("{app}: {line}"));
                 }
-                if status.kind != wanted {
-                    bail!("{line}");
+                *last = line.clone();
+            }
+            if status.kind != wanted {
+                bail!("{line}");
+            }
+            if let Some(version) = version {
+                match self.deployed_version(app).await? {
+                    Some(v) if v == version => {}
+                    other => bail!("{line}, but the deployed version is {other:?}"),
                 }
-                Ok(())
-            },
-        )
+            }
+            Ok(())
+        })
         .await
     }
 }
