@@ -1,65 +1,56 @@
-//! Talking to a lattice with `wash`: its control connection (NATS address and lattice name) and
-//! the app lifecycle on top of it (deploy, wait for a status, undeploy). wash's JSON answers are
-//! read into types, so a changed field is an error, not a silent default.
+//! Talking to a lattice: its control interface and wadm over NATS, with wasmCloud's own typed
+//! clients (hosts, inventories, app status, deploy, undeploy), and `wash` for what a user runs
+//! by hand (`wash up`, `wash down`). Every call is bounded and says what it waited for.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use anyhow::{anyhow, bail, Context, Result};
 use tokio::process::Command;
+use tokio::sync::OnceCell;
 
 use crate::manifest::Rendered;
 use crate::wait;
 
-/// How `wash` reaches a lattice, and the environment it runs in.
-#[derive(Debug, Clone)]
+/// How to reach a lattice (NATS on 127.0.0.1, lattice name) and the environment `wash` runs in.
+#[derive(Clone)]
 pub struct Ctl {
     pub nats_port: u16,
-    /// `None`: wash's default lattice.
+    /// `None`: the default lattice.
     pub lattice: Option<String>,
     env: Vec<(String, String)>,
     /// Print each change of an app's status while waiting on it.
     progress: bool,
+    /// Connected on first use: a `Ctl` is made before its lattice runs.
+    nats: OnceCell<async_nats::Client>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Host {
     pub id: String,
-    #[serde(default)]
     pub version: String,
-    #[serde(default)]
-    pub labels: std::collections::BTreeMap<String, String>,
-}
-
-#[derive(Deserialize)]
-struct Hosts {
-    hosts: Vec<Host>,
+    pub labels: BTreeMap<String, String>,
 }
 
 /// What one host runs.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Inventory {
     pub host_id: String,
-    #[serde(default)]
-    pub labels: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
     pub components: Vec<Running>,
-    #[serde(default)]
     pub providers: Vec<Running>,
 }
 
 /// A component or provider on a host. wadm names what it starts `<app>-<name>`, with `-` in the
 /// app's name as `_`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Running {
     pub id: String,
     /// The name its claims give it (`HTTP Server`), if any.
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
+    /// Components only.
     pub max_instances: Option<u64>,
 }
 
@@ -79,39 +70,20 @@ impl Running {
     }
 }
 
-#[derive(Deserialize)]
-struct Inventories {
-    inventories: Vec<Inventory>,
-}
-
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct AppStatus {
     /// deployed, undeployed, reconciling, failed, ...
-    #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default)]
     pub message: String,
 }
 
-#[derive(Deserialize)]
-struct StatusReply {
-    status: StatusOuter,
-}
-#[derive(Deserialize)]
-struct StatusOuter {
-    status: AppStatus,
-}
-
-#[derive(Deserialize)]
-struct AppList {
-    applications: Vec<AppSummary>,
-}
-#[derive(Deserialize)]
-struct AppSummary {
-    name: String,
-    #[serde(default)]
-    deployed_version: Option<String>,
-}
+/// The bound on one control-interface request to a host (wash's default).
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a question to every host gathers answers: hosts on loopback or behind a leaf node
+/// answer in milliseconds, and every caller polls, so a host that misses one round is asked again.
+const GATHER: Duration = Duration::from_secs(1);
+/// The bound on one wadm request.
+const WADM_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Ctl {
     pub fn new(nats_port: u16, lattice: Option<String>) -> Self {
@@ -120,6 +92,7 @@ impl Ctl {
             lattice,
             env: Vec::new(),
             progress: false,
+            nats: OnceCell::new(),
         }
     }
 
@@ -184,24 +157,109 @@ impl Ctl {
         Ok(stdout)
     }
 
-    async fn json<T: DeserializeOwned>(&self, args: &[&str]) -> Result<T> {
-        let mut args = args.to_vec();
-        args.extend(["-o", "json"]);
-        let out = self.wash(&args, Duration::from_secs(30)).await?;
-        serde_json::from_str(&out)
-            .with_context(|| format!("wash {}: unexpected answer: {out}", args.join(" ")))
+    fn lattice_name(&self) -> &str {
+        self.lattice.as_deref().unwrap_or("default")
+    }
+
+    async fn nats(&self) -> Result<&async_nats::Client> {
+        let address = format!("127.0.0.1:{}", self.nats_port);
+        self.nats
+            .get_or_try_init(|| async {
+                async_nats::ConnectOptions::new()
+                    .connection_timeout(Duration::from_secs(2))
+                    .connect(&address)
+                    .await
+                    .with_context(|| format!("no NATS answering on {address}"))
+            })
+            .await
+    }
+
+    async fn control(&self) -> Result<wasmcloud_control_interface::Client> {
+        Ok(
+            wasmcloud_control_interface::ClientBuilder::new(self.nats().await?.clone())
+                .lattice(self.lattice_name())
+                .timeout(CONTROL_TIMEOUT)
+                .auction_timeout(GATHER)
+                .build(),
+        )
+    }
+
+    async fn wadm(&self) -> Result<wadm_client::Client> {
+        let nats = self.nats().await?.clone();
+        Ok(wadm_client::Client::from_nats_client(
+            self.lattice_name(),
+            None,
+            nats,
+        ))
+    }
+
+    /// One wadm request, bounded, its error naming what was asked.
+    async fn ask_wadm<T, F>(&self, what: &str, request: F) -> Result<T>
+    where
+        F: std::future::Future<Output = wadm_client::Result<T>>,
+    {
+        match tokio::time::timeout(WADM_TIMEOUT, request).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(anyhow!("wadm: {what}: {error}")),
+            Err(_) => Err(anyhow!("wadm: {what}: no answer in {WADM_TIMEOUT:?}")),
+        }
     }
 
     pub async fn hosts(&self) -> Result<Vec<Host>> {
-        Ok(self.json::<Hosts>(&["get", "hosts"]).await?.hosts)
+        let answers = self
+            .control()
+            .await?
+            .get_hosts()
+            .await
+            .map_err(|e| anyhow!("asking the lattice for its hosts: {e}"))?;
+        Ok(answers
+            .into_iter()
+            .filter_map(|answer| answer.into_data())
+            .map(|host| Host {
+                id: host.id().to_string(),
+                version: host.version().unwrap_or_default().to_string(),
+                labels: host.labels().clone(),
+            })
+            .collect())
     }
 
     /// Every host's inventory.
     pub async fn inventories(&self) -> Result<Vec<Inventory>> {
-        Ok(self
-            .json::<Inventories>(&["get", "inventory"])
-            .await?
-            .inventories)
+        let control = self.control().await?;
+        let mut inventories = Vec::new();
+        for host in self.hosts().await? {
+            let answer = control
+                .get_host_inventory(&host.id)
+                .await
+                .map_err(|e| anyhow!("asking host {} for its inventory: {e}", host.id))?;
+            let message = answer.message().to_string();
+            let inventory = answer
+                .into_data()
+                .with_context(|| format!("host {} sent no inventory: {message}", host.id))?;
+            inventories.push(Inventory {
+                host_id: inventory.host_id().to_string(),
+                labels: inventory.labels().clone(),
+                components: inventory
+                    .components()
+                    .iter()
+                    .map(|c| Running {
+                        id: c.id().to_string(),
+                        name: c.name().map(str::to_string),
+                        max_instances: Some(u64::from(c.max_instances())),
+                    })
+                    .collect(),
+                providers: inventory
+                    .providers()
+                    .iter()
+                    .map(|p| Running {
+                        id: p.id().to_string(),
+                        name: p.name().map(str::to_string),
+                        max_instances: None,
+                    })
+                    .collect(),
+            });
+        }
+        Ok(inventories)
     }
 
     /// Waits until at least `count` hosts answer.
@@ -222,66 +280,87 @@ impl Ctl {
     }
 
     pub async fn status(&self, app: &str) -> Result<AppStatus> {
-        Ok(self
-            .json::<StatusReply>(&["app", "status", app])
-            .await?
-            .status
-            .status)
+        let wadm = self.wadm().await?;
+        let status = self
+            .ask_wadm(&format!("status of {app}"), wadm.get_manifest_status(app))
+            .await?;
+        let kind = serde_json::to_value(status.info.status_type)?
+            .as_str()
+            .unwrap_or("unknown")
+            .to_string();
+        Ok(AppStatus {
+            kind,
+            message: status.info.message,
+        })
     }
 
     /// The deployed version of an app, if any.
     pub async fn deployed_version(&self, app: &str) -> Result<Option<String>> {
-        let list: AppList = self.json(&["app", "list"]).await?;
-        Ok(list
-            .applications
+        let wadm = self.wadm().await?;
+        let apps = self.ask_wadm("list of apps", wadm.list_manifests()).await?;
+        Ok(apps
             .into_iter()
             .find(|a| a.name == app)
             .and_then(|a| a.deployed_version)
             .filter(|v| !v.is_empty()))
     }
 
-    /// Deploys a manifest file and waits until that version is Deployed. A version wadm already
-    /// stores is deployed as stored (wadm refuses to store it twice).
+    /// Stores a manifest file in wadm and deploys it, then waits until that version is
+    /// Deployed. A version wadm already stores is deployed as stored (wadm refuses to store a
+    /// version twice).
     pub async fn deploy_file(
         &self,
         file: &Path,
         rendered: &Rendered,
         limit: Duration,
     ) -> Result<()> {
-        let path = file.display().to_string();
-        match self
-            .wash(&["app", "deploy", &path], Duration::from_secs(60))
+        let (app, version) = (&rendered.app, &rendered.version);
+        let wadm = self.wadm().await?;
+        let stored = match self
+            .ask_wadm(&format!("versions of {app}"), wadm.list_versions(app))
             .await
         {
-            Ok(_) => {}
-            Err(e) if e.to_string().contains("already exists") => {
-                crate::say::warn(&format!(
-                    "wadm already stores {} {}: deploying the stored copy (bump metadata.annotations.version to deploy edits)",
-                    rendered.app, rendered.version
-                ));
-                self.wash(
-                    &["app", "deploy", &rendered.app, &rendered.version],
-                    Duration::from_secs(60),
-                )
-                .await?;
-            }
-            Err(e) => return Err(e),
+            Ok(versions) => versions.iter().any(|v| &v.version == version),
+            // An app wadm never saw has no versions.
+            Err(_) => false,
+        };
+        if stored {
+            crate::say::warn(&format!(
+                "wadm already stores {app} {version}: deploying the stored copy (bump metadata.annotations.version to deploy edits)"
+            ));
+        } else {
+            self.ask_wadm(
+                &format!("storing {}", file.display()),
+                wadm.put_manifest(file),
+            )
+            .await?;
         }
-        self.wait_deployed(&rendered.app, &rendered.version, limit)
-            .await
+        self.deploy_stored(app, version, limit).await
     }
 
     /// Deploys a version wadm already stores (after an undeploy, say).
     pub async fn deploy_stored(&self, app: &str, version: &str, limit: Duration) -> Result<()> {
-        self.wash(&["app", "deploy", app, version], Duration::from_secs(60))
-            .await?;
+        let wadm = self.wadm().await?;
+        self.ask_wadm(
+            &format!("deploying {app} {version}"),
+            wadm.deploy_manifest(app, Some(version)),
+        )
+        .await?;
         self.wait_deployed(app, version, limit).await
     }
 
+    /// Undeploys the app and waits until wadm reports it undeployed.
     pub async fn undeploy(&self, app: &str, limit: Duration) -> Result<()> {
-        self.wash(&["app", "undeploy", app], Duration::from_secs(60))
-            .await?;
+        self.request_undeploy(app).await?;
         self.wait_status(app, "undeployed", limit).await
+    }
+
+    /// Asks wadm to undeploy the app, without waiting for it to happen.
+    pub async fn request_undeploy(&self, app: &str) -> Result<()> {
+        let wadm = self.wadm().await?;
+        self.ask_wadm(&format!("undeploying {app}"), wadm.undeploy_manifest(app))
+            .await
+            .map(drop)
     }
 
     /// Waits until `version` of the app is Deployed (`wash app status` does not say which

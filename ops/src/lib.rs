@@ -1,5 +1,6 @@
-//! Operating Neon's lattices, in one place: the pinned platform, private lattices brought up and
-//! torn down with `wash`, the repository's manifests rendered with wadm's types, and bounded
+//! Operating Neon's lattices, in one place: the pinned platform and its set-up, the component
+//! build, private lattices brought up and torn down with `wash`, queried and deployed to through
+//! wasmCloud's typed clients, the repository's manifests rendered with wadm's types, and bounded
 //! waits. Scripts call the `neon` command built from this crate; tests use it as a library.
 
 pub mod build;

@@ -20,8 +20,7 @@ pub async fn run(args: Args) -> Result<()> {
     let ctl = Ctl::new(args.nats_port, None);
     if ctl.hosts().await.is_ok_and(|hosts| !hosts.is_empty()) {
         step("undeploy neon");
-        let undeploy = ctl.wash(&["app", "undeploy", "neon"], Duration::from_secs(30));
-        if undeploy.await.is_err() {
+        if ctl.request_undeploy("neon").await.is_err() {
             info("not deployed");
         }
     }

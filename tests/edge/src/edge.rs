@@ -118,7 +118,7 @@ impl EdgeLattice {
         Ok(text)
     }
 
-    /// `wash` against this lattice (through the hub's NATS).
+    /// The control connection to this lattice (through the hub's NATS).
     pub fn ctl(&self) -> Ctl {
         Ctl::new(self.nats_port, Some(self.lattice.clone()))
     }
