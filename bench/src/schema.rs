@@ -66,6 +66,13 @@ pub struct Coldstart {
     pub notes: Vec<String>,
 }
 
+impl Coldstart {
+    /// The row the targets are judged on.
+    pub fn headline_row(&self) -> Option<&WasmColdstart> {
+        self.wasm.iter().find(|w| w.label == self.headline)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WasmColdstart {
     /// `<component> (<mode>)`, e.g. `processor-composed.wasm (sync)`.

@@ -11,9 +11,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::fill::{HTTP_CLIENTS, HTTP_VARIANTS};
 use super::format;
 use super::inputs::Inputs;
-use super::markdown::{HTTP_CLIENTS, HTTP_VARIANTS};
 use super::targets::{self, find_run};
 use crate::schema::HttpRun;
 
