@@ -1,4 +1,6 @@
 //! Neon on a real wasmCloud lattice, for the end-to-end tests: a reader for the logging
-//! provider's JSON-lines sink. Lattices, manifests and the HTTP client come from neon-ops.
+//! provider's JSON-lines sink, and HTTP spoken by hand for the hostile-input test. Lattices,
+//! manifests and the HTTP client come from neon-ops.
 
+pub mod raw_http;
 pub mod records;
