@@ -19,19 +19,41 @@ const DRAIN_MARGIN: u64 = 4 * 1024 * 1024;
 /// `blocking-write-and-flush` takes at most 4096 bytes per call (wasi:io/streams).
 const WRITE_CHUNK: usize = 4096;
 
+#[derive(Debug, PartialEq, Eq)]
 pub enum BodyError {
     TooLarge,
     Unreadable(String),
 }
 
+/// What a request's Content-Length says before any of its body is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Declared {
+    /// Within the limit, or not declared: read it, counting.
+    Read,
+    /// Over the limit: answer 413, after reading the rest (see DRAIN_MARGIN).
+    TooLargeDrain,
+    /// Far over the limit: answer 413 at once.
+    TooLargeNow,
+}
+
+fn judge_declared(length: Option<u64>, limit: u64) -> Declared {
+    match length {
+        Some(length) if length > limit.saturating_add(DRAIN_MARGIN) => Declared::TooLargeNow,
+        Some(length) if length > limit => Declared::TooLargeDrain,
+        _ => Declared::Read,
+    }
+}
+
 /// The whole body, or `TooLarge` as soon as it is known to exceed `limit`: from Content-Length
-/// before reading anything, else while streaming, so at most `limit + READ_CHUNK` is held.
+/// before reading anything, else while streaming, so at most `limit` bytes are ever kept.
 pub fn read_limited(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, BodyError> {
-    if let Some(length) = declared_length(&request).filter(|&length| length > limit) {
-        if length <= limit.saturating_add(DRAIN_MARGIN) {
+    match judge_declared(declared_length(&request), limit) {
+        Declared::Read => {}
+        Declared::TooLargeDrain => {
             drain(request);
+            return Err(BodyError::TooLarge);
         }
-        return Err(BodyError::TooLarge);
+        Declared::TooLargeNow => return Err(BodyError::TooLarge),
     }
     let body = request
         .consume()
@@ -39,24 +61,30 @@ pub fn read_limited(request: IncomingRequest, limit: u64) -> Result<Vec<u8>, Bod
     let stream = body
         .stream()
         .map_err(|()| BodyError::Unreadable("body stream unavailable".into()))?;
-    let mut data = Vec::new();
-    loop {
-        match stream.blocking_read(READ_CHUNK) {
-            Ok(chunk) => {
-                if (data.len() + chunk.len()) as u64 > limit {
-                    return Err(BodyError::TooLarge);
-                }
-                data.extend_from_slice(&chunk);
-            }
-            Err(StreamError::Closed) => break,
-            Err(StreamError::LastOperationFailed(e)) => {
-                return Err(BodyError::Unreadable(e.to_debug_string()))
-            }
-        }
-    }
+    let data = collect_limited(limit, || match stream.blocking_read(READ_CHUNK) {
+        Ok(chunk) => Ok(Some(chunk)),
+        Err(StreamError::Closed) => Ok(None),
+        Err(StreamError::LastOperationFailed(e)) => Err(e.to_debug_string()),
+    });
     // The stream is a child of the body: it must go before the body is finished.
     drop(stream);
     drop(IncomingBody::finish(body));
+    data
+}
+
+/// The chunks `next` yields until it says the end (`None`), or `TooLarge` as soon as one would
+/// take the total past `limit`.
+fn collect_limited(
+    limit: u64,
+    mut next: impl FnMut() -> Result<Option<Vec<u8>>, String>,
+) -> Result<Vec<u8>, BodyError> {
+    let mut data = Vec::new();
+    while let Some(chunk) = next().map_err(BodyError::Unreadable)? {
+        if (data.len() + chunk.len()) as u64 > limit {
+            return Err(BodyError::TooLarge);
+        }
+        data.extend_from_slice(&chunk);
+    }
     Ok(data)
 }
 
@@ -105,4 +133,61 @@ pub fn respond(out: ResponseOutparam, status: u16, headers: &[(&str, &str)], bod
     }
     drop(stream);
     let _ = OutgoingBody::finish(outgoing, None);
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn a_declared_length_over_the_limit_is_refused_before_reading(
+            limit in 0u64..=(64 << 20),
+            length in prop::option::of(any::<u64>()),
+        ) {
+            let judged = judge_declared(length, limit);
+            match length {
+                Some(length) if length > limit => prop_assert_ne!(judged, Declared::Read),
+                _ => prop_assert_eq!(judged, Declared::Read),
+            }
+            if judged == Declared::TooLargeDrain {
+                prop_assert!(length.is_some_and(|l| l - limit <= DRAIN_MARGIN));
+            }
+        }
+
+        #[test]
+        fn a_streamed_body_is_whole_within_the_limit_and_refused_past_it(
+            limit in 0u64..4096,
+            chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..700), 0..12),
+            fail_at in prop::option::of(0usize..12),
+        ) {
+            let mut given = chunks.clone().into_iter().enumerate();
+            let result = collect_limited(limit, || match given.next() {
+                Some((i, _)) if Some(i) == fail_at => Err("broken".to_string()),
+                Some((_, chunk)) => Ok(Some(chunk)),
+                None => Ok(None),
+            });
+            // What the reader saw before it stopped: every chunk up to a failure.
+            let seen: Vec<_> = chunks.iter().take(fail_at.unwrap_or(usize::MAX)).collect();
+            let whole: Vec<u8> = seen.iter().flat_map(|c| c.iter().copied()).collect();
+            // The first moment the running total passes the limit, if it does before a failure.
+            let mut total = 0u64;
+            let passes = seen.iter().any(|c| { total += c.len() as u64; total > limit });
+            let failed = fail_at.is_some_and(|i| i < chunks.len());
+            match result {
+                Ok(data) => {
+                    prop_assert!(!passes && !failed);
+                    prop_assert!(data.len() as u64 <= limit);
+                    prop_assert_eq!(data, whole);
+                }
+                Err(BodyError::TooLarge) => prop_assert!(passes),
+                Err(BodyError::Unreadable(why)) => {
+                    prop_assert!(failed && !passes);
+                    prop_assert_eq!(why, "broken");
+                }
+            }
+        }
+    }
 }

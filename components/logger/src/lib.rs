@@ -19,6 +19,8 @@ extern crate alloc;
 
 mod policy;
 mod redact;
+#[cfg(test)]
+mod redact_props;
 
 wit_bindgen::generate!({
     path: [
