@@ -29,6 +29,8 @@ enum Command {
     Test(commands::test::Args),
     /// Run the wRPC reply-race stress test several times (scripts/soak.sh).
     Soak(commands::soak::Args),
+    /// Fuzz the logging provider's config parsing and record encoding (scripts/fuzz.sh).
+    Fuzz(commands::fuzz::Args),
     /// Neon on the local lattice: start it if none runs, deploy a manifest, send a sample request.
     Up(commands::up::Args),
     /// Undeploy Neon and stop the local lattice.
@@ -62,6 +64,7 @@ async fn main() -> ExitCode {
         }),
         Command::Test(args) => commands::test::run(args),
         Command::Soak(args) => commands::soak::run(args),
+        Command::Fuzz(args) => commands::fuzz::run(args),
         Command::Up(args) => commands::up::run(args).await,
         Command::Down(args) => commands::down::run(args).await,
         Command::Edge(command) => commands::edge::run(command).await,

@@ -2,6 +2,7 @@
 
 pub mod down;
 pub mod edge;
+pub mod fuzz;
 pub mod soak;
 pub mod test;
 pub mod up;
