@@ -2,7 +2,8 @@
 //! whole request path composed into one HTTP component, and the logging provider packed:
 //!
 //!   build/processor.wasm  build/logger.wasm  build/gateway.wasm  build/hello.wasm (the bench's
-//!   platform ceiling)  build/gateway-fused.wasm (the gateway with its `fused` feature)
+//!   platform ceiling)  build/rogue.wasm (misbehaves on purpose, for the containment test)
+//!   build/gateway-fused.wasm (the gateway with its `fused` feature)
 //!   build/processor-composed.wasm  build/pipeline-composed.wasm (gateway-fused + processor +
 //!   logger by components/pipeline.wac: what the composed wiring runs)
 //!   build/neon-logging-provider.par.gz
@@ -22,7 +23,7 @@ use crate::paths;
 use crate::run::{run as run_command, run_logged};
 use crate::say::{info, step};
 
-const COMPONENTS: [&str; 4] = ["processor", "logger", "gateway", "hello"];
+const COMPONENTS: [&str; 5] = ["processor", "logger", "gateway", "hello", "rogue"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
