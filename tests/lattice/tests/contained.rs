@@ -6,8 +6,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Result};
+use neon_lattice_tests::deploy::deploy_wiring;
 use neon_ops::load::{self, Client};
-use neon_ops::manifest::{render, Draft};
+use neon_ops::manifest::Draft;
 use neon_ops::paths::{build_dir, repo_root};
 use neon_ops::{free_port, platform, Lattice, Wiring};
 
@@ -17,13 +18,7 @@ const SLACK: Duration = Duration::from_secs(10);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_misbehaving_component_is_stopped_and_the_others_keep_serving() -> Result<()> {
     let lattice = Lattice::start("contained").await?;
-    let logs = lattice.work_dir().join("logs");
-    std::fs::create_dir_all(&logs)?;
-
-    let neon = render(Wiring::Composed, "neon-contained", free_port()?, &logs)?;
-    lattice.deploy(&neon, Duration::from_secs(180)).await?;
-    let neon_client = Client::new(neon.http_port)?;
-    neon_client.wait_ready(Duration::from_secs(60)).await?;
+    let (_, neon_client) = deploy_wiring(&lattice, Wiring::Composed, "neon-contained").await?;
 
     // The hello manifest with the rogue component in hello's place.
     let rogue_image = format!("file://{}", build_dir()?.join("rogue.wasm").display());

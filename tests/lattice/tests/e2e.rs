@@ -11,10 +11,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
+use neon_lattice_tests::deploy::deploy_wiring;
 use neon_lattice_tests::records::{self, Record};
 use neon_ops::load::{self, Client};
-use neon_ops::manifest::render;
-use neon_ops::{free_port, Ingress, Lattice, Rendered, Wiring};
+use neon_ops::{Ingress, Lattice, Rendered, Wiring};
 use tokio::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
@@ -57,14 +57,9 @@ async fn new_records(log: &std::path::Path, before: usize, expected: usize) -> R
 /// Deploys the wiring's manifest on the lattice and waits for the first 200; returns the
 /// rendered manifest, a client, and how many records the sink already holds.
 async fn deploy(lattice: &Lattice, wiring: Wiring) -> Result<(Rendered, Client, usize)> {
-    let logs = lattice.work_dir().join("logs");
-    std::fs::create_dir_all(&logs)?;
-    let app = format!("neon-e2e-{}", wiring.name());
-    let rendered = render(wiring, &app, free_port()?, &logs)?;
-    let client = Client::new(rendered.http_port)?;
     let deploying = Instant::now();
-    lattice.deploy(&rendered, Duration::from_secs(180)).await?;
-    client.wait_ready(Duration::from_secs(60)).await?;
+    let app = format!("neon-e2e-{}", wiring.name());
+    let (rendered, client) = deploy_wiring(lattice, wiring, &app).await?;
     eprintln!(
         "{}: deploy to first 200: {:.2?}",
         wiring.name(),

@@ -5,10 +5,9 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
+use neon_lattice_tests::deploy::deploy_wiring;
 use neon_lattice_tests::raw_http::{post, Answer, Connection};
-use neon_ops::load::Client;
-use neon_ops::manifest::render;
-use neon_ops::{free_port, Lattice, Wiring};
+use neon_ops::{Lattice, Wiring};
 
 /// The gateway's body limit in the repository's manifests (`max_body_bytes`).
 const LIMIT: usize = 1 << 20;
@@ -135,12 +134,7 @@ fn hostile_requests(port: u16) -> Result<usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_http_changes_nothing() -> Result<()> {
     let lattice = Lattice::start("hostile-http").await?;
-    let logs = lattice.work_dir().join("logs");
-    std::fs::create_dir_all(&logs)?;
-    let rendered = render(Wiring::Composed, "neon-hostile", free_port()?, &logs)?;
-    lattice.deploy(&rendered, Duration::from_secs(180)).await?;
-    let client = Client::new(rendered.http_port)?;
-    client.wait_ready(Duration::from_secs(60)).await?;
+    let (rendered, client) = deploy_wiring(&lattice, Wiring::Composed, "neon-hostile").await?;
 
     let port = rendered.http_port;
     let tried = tokio::task::spawn_blocking(move || hostile_requests(port)).await??;
