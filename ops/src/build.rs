@@ -15,7 +15,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
@@ -178,29 +177,22 @@ fn up_to_date(artifact: &Path, inputs: &[PathBuf]) -> bool {
     let Ok(made) = std::fs::metadata(artifact).and_then(|m| m.modified()) else {
         return false;
     };
-    !inputs.iter().any(|input| newer_inside(input, made))
-}
-
-fn newer_inside(path: &Path, than: SystemTime) -> bool {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return false;
+    // Build output folders inside the inputs do not count.
+    let output = |dir: &Path| {
+        dir.file_name()
+            .is_some_and(|n| n == "target" || n == "build")
     };
-    if !meta.is_dir() {
-        return meta.modified().is_ok_and(|modified| modified > than);
-    }
-    if path
-        .file_name()
-        .is_some_and(|name| name == "target" || name == "build")
-    {
-        return false;
-    }
-    std::fs::read_dir(path)
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|entry| newer_inside(&entry.path(), than))
-        })
-        .unwrap_or(false)
+    let newer = |file: &PathBuf| {
+        std::fs::metadata(file)
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| modified > made)
+    };
+    !inputs.iter().any(|input| {
+        paths::files_under(input, &output)
+            .unwrap_or_default()
+            .iter()
+            .any(newer)
+    })
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {

@@ -98,3 +98,26 @@ pub fn target_dir() -> PathBuf {
 pub fn http_server_par() -> PathBuf {
     repo_root().join("build/http-server.par.gz")
 }
+
+/// Every file at or under `path`, in sorted order, leaving out folders `skip` names (below
+/// `path` itself). A file is itself; a folder that cannot be read is an error.
+pub fn files_under(path: &Path, skip: &dyn Fn(&Path) -> bool) -> std::io::Result<Vec<PathBuf>> {
+    if !std::fs::metadata(path)?.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    entries.sort();
+    let mut files = Vec::new();
+    for entry in entries {
+        if entry.is_dir() {
+            if !skip(&entry) {
+                files.extend(files_under(&entry, skip)?);
+            }
+        } else {
+            files.push(entry);
+        }
+    }
+    Ok(files)
+}

@@ -83,9 +83,12 @@ fn fingerprint() -> Result<String> {
     let root = paths::repo_root();
     let mut files = Vec::new();
     for dir in ["platform", "patches"] {
-        collect_files(&root.join(dir), &mut files)?;
+        let dir = root.join(dir);
+        files.extend(
+            paths::files_under(&dir, &|_| false)
+                .with_context(|| format!("listing {}", dir.display()))?,
+        );
     }
-    files.sort();
     files.extend(["Cargo.toml", "Cargo.lock"].map(|name| root.join(name)));
     let mut hash = Sha256::new();
     hash.update(platform::rust_toolchain());
@@ -104,18 +107,6 @@ fn fingerprint() -> Result<String> {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect())
-}
-
-fn collect_files(dir: &Path, into: &mut Vec<std::path::PathBuf>) -> Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_files(&path, into)?;
-        } else {
-            into.push(path);
-        }
-    }
-    Ok(())
 }
 
 fn same_bytes(a: &Path, b: &Path) -> bool {

@@ -144,16 +144,10 @@ pub fn ensure_nats_server() -> Result<()> {
     Ok(())
 }
 
-/// The first file under `dir` (depth first) that `wanted` accepts.
+/// The first file under `dir` (in sorted order) that `wanted` accepts.
 fn find_file(dir: &Path, wanted: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).ok()?.flatten().collect();
-    entries.sort_by_key(|entry| entry.file_name());
-    entries.into_iter().find_map(|entry| {
-        let path = entry.path();
-        if path.is_dir() {
-            find_file(&path, wanted)
-        } else {
-            wanted(&path).then_some(path)
-        }
-    })
+    paths::files_under(dir, &|_| false)
+        .ok()?
+        .into_iter()
+        .find(|path| wanted(path))
 }
