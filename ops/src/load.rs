@@ -19,9 +19,11 @@ pub struct Reply {
 
 impl Reply {
     /// Fails, naming `what`, unless the answer has this status (and this body, when given).
+    /// The body shown is cut at 200 characters: answers here can be megabytes long.
     pub fn expect(&self, status: u16, body: Option<&str>, what: &str) -> Result<()> {
         if self.status != status || body.is_some_and(|body| self.body != body) {
-            anyhow::bail!("{what}: {} {:?}", self.status, self.body);
+            let shown: String = self.body.chars().take(200).collect();
+            anyhow::bail!("{what}: {} {shown:?}", self.status);
         }
         Ok(())
     }

@@ -7,18 +7,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-
-#[derive(Debug, PartialEq, Eq)]
-pub struct Answer {
-    pub status: u16,
-    pub body: Vec<u8>,
-}
-
-impl Answer {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
+use neon_ops::load::Reply;
 
 pub struct Connection {
     stream: TcpStream,
@@ -53,7 +42,7 @@ impl Connection {
     }
 
     /// The next answer on the connection, within `limit`.
-    pub fn answer(&mut self, limit: Duration) -> Result<Answer> {
+    pub fn answer(&mut self, limit: Duration) -> Result<Reply> {
         let deadline = Instant::now() + limit;
         loop {
             if let Some((answer, used)) = parse(&self.pending)? {
@@ -94,7 +83,7 @@ pub fn post(path: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// One whole answer at the start of `bytes`, and how many bytes it took; `None` while incomplete.
-fn parse(bytes: &[u8]) -> Result<Option<(Answer, usize)>> {
+fn parse(bytes: &[u8]) -> Result<Option<(Reply, usize)>> {
     let Some(head_end) = find(bytes, b"\r\n\r\n") else {
         return Ok(None);
     };
@@ -117,7 +106,7 @@ fn parse(bytes: &[u8]) -> Result<Option<(Answer, usize)>> {
     let start = head_end + 4;
     if header("transfer-encoding").is_some_and(|te| te.contains("chunked")) {
         return Ok(
-            dechunk(&bytes[start..]).map(|(body, used)| (Answer { status, body }, start + used))
+            dechunk(&bytes[start..]).map(|(body, used)| (reply(status, &body), start + used))
         );
     }
     let length: usize = header("content-length")
@@ -127,7 +116,14 @@ fn parse(bytes: &[u8]) -> Result<Option<(Answer, usize)>> {
         return Ok(None);
     }
     let body = bytes[start..start + length].to_vec();
-    Ok(Some((Answer { status, body }, start + length)))
+    Ok(Some((reply(status, &body), start + length)))
+}
+
+fn reply(status: u16, body: &[u8]) -> Reply {
+    Reply {
+        status,
+        body: String::from_utf8_lossy(body).into_owned(),
+    }
 }
 
 fn dechunk(bytes: &[u8]) -> Option<(Vec<u8>, usize)> {
@@ -164,9 +160,12 @@ mod tests {
     fn parses_length_and_chunked_answers_back_to_back() -> Result<()> {
         let bytes = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nOKHTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nHTTP/1.1 413";
         let (first, used) = parse(bytes)?.context("first")?;
-        assert_eq!((first.status, first.text()), (200, "OK".to_string()));
+        assert_eq!((first.status, first.body.clone()), (200, "OK".to_string()));
         let (second, used2) = parse(&bytes[used..])?.context("second")?;
-        assert_eq!((second.status, second.text()), (404, "abc".to_string()));
+        assert_eq!(
+            (second.status, second.body.clone()),
+            (404, "abc".to_string())
+        );
         assert!(parse(&bytes[used + used2..])?.is_none());
         Ok(())
     }

@@ -4,27 +4,18 @@
 
 use std::time::Duration;
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{Context, Result};
 use neon_lattice_tests::deploy::deploy_wiring;
-use neon_lattice_tests::raw_http::{post, Answer, Connection};
+use neon_lattice_tests::raw_http::{post, Connection};
+use neon_ops::load::Reply;
 use neon_ops::{Lattice, Wiring};
 
 /// The gateway's body limit in the repository's manifests (`max_body_bytes`).
 const LIMIT: usize = 1 << 20;
 const WAIT: Duration = Duration::from_secs(15);
 
-fn expect(answer: &Answer, status: u16, body: Option<&str>, what: &str) -> Result<()> {
-    ensure!(
-        answer.status == status && body.is_none_or(|body| answer.text() == body),
-        "{what}: {} {:?}",
-        answer.status,
-        answer.text().chars().take(200).collect::<String>()
-    );
-    Ok(())
-}
-
 /// One request on a fresh connection, its answer.
-fn once(port: u16, request: &[u8]) -> Result<Answer> {
+fn once(port: u16, request: &[u8]) -> Result<Reply> {
     let mut connection = Connection::open(port)?;
     connection.send(request)?;
     connection.answer(WAIT)
@@ -35,7 +26,7 @@ fn hostile_requests(port: u16) -> Result<usize> {
     let mut check = |what: &str, request: &[u8], status: u16, body: Option<&str>| -> Result<()> {
         tried += 1;
         let answer = once(port, request).with_context(|| what.to_string())?;
-        expect(&answer, status, body, what)
+        answer.expect(status, body, what)
     };
 
     check(
@@ -114,7 +105,7 @@ fn hostile_requests(port: u16) -> Result<usize> {
         let answer = connection
             .answer(WAIT)
             .with_context(|| format!("pipelined answer {n}"))?;
-        expect(&answer, 200, Some(want), &format!("pipelined answer {n}"))?;
+        answer.expect(200, Some(want), &format!("pipelined answer {n}"))?;
     }
 
     // A body trickled a byte at a time.
@@ -122,12 +113,8 @@ fn hostile_requests(port: u16) -> Result<usize> {
     let mut slow = Connection::open(port)?;
     slow.send(b"POST /process HTTP/1.1\r\nhost: x\r\ncontent-length: 12\r\n\r\n")?;
     slow.trickle(b"slow and low", Duration::from_millis(100))?;
-    expect(
-        &slow.answer(WAIT)?,
-        200,
-        Some("SLOW AND LOW"),
-        "trickled body",
-    )?;
+    slow.answer(WAIT)?
+        .expect(200, Some("SLOW AND LOW"), "trickled body")?;
     Ok(tried)
 }
 
