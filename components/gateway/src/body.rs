@@ -145,8 +145,16 @@ mod tests {
         #[test]
         fn a_declared_length_over_the_limit_is_refused_before_reading(
             limit in 0u64..=(64 << 20),
-            length in prop::option::of(any::<u64>()),
+            random_length in prop::option::of(any::<u64>()),
+            at_the_limit in any::<bool>(),
+            off_by in -1i64..=1,
         ) {
+            // Half the cases declare the limit itself, one byte less or one byte more.
+            let length = if at_the_limit {
+                Some(limit.saturating_add_signed(off_by))
+            } else {
+                random_length
+            };
             let judged = judge_declared(length, limit);
             match length {
                 Some(length) if length > limit => prop_assert_ne!(judged, Declared::Read),
@@ -159,10 +167,23 @@ mod tests {
 
         #[test]
         fn a_streamed_body_is_whole_within_the_limit_and_refused_past_it(
-            limit in 0u64..4096,
+            random_limit in 0u64..4096,
+            at_a_boundary in any::<bool>(),
+            boundary in any::<prop::sample::Index>(),
+            off_by in -1i64..=1,
             chunks in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..700), 0..12),
             fail_at in prop::option::of(0usize..12),
         ) {
+            // Half the cases put the limit at, just under or just over where some chunk ends:
+            // the off-by-one cases a random limit would hardly ever hit.
+            let ends: Vec<u64> = chunks
+                .iter()
+                .scan(0u64, |total, c| { *total += c.len() as u64; Some(*total) })
+                .collect();
+            let limit = match (at_a_boundary, ends.is_empty()) {
+                (true, false) => ends[boundary.index(ends.len())].saturating_add_signed(off_by),
+                _ => random_limit,
+            };
             let mut given = chunks.clone().into_iter().enumerate();
             let result = collect_limited(limit, || match given.next() {
                 Some((i, _)) if Some(i) == fail_at => Err("broken".to_string()),
