@@ -3,7 +3,7 @@
 //! by hand (`wash up`, `wash down`). Every call is bounded and says what it waited for.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use tokio::process::Command;
 use tokio::sync::OnceCell;
 
+use crate::auth::{Auth, Role};
 use crate::manifest::Rendered;
 use crate::wait;
 
@@ -21,6 +22,8 @@ pub struct Ctl {
     /// `None`: the default lattice.
     pub lattice: Option<String>,
     env: Vec<(String, String)>,
+    /// The operator's creds file, when this machine has Neon's credentials.
+    creds: Option<PathBuf>,
     /// Print each change of an app's status while waiting on it.
     progress: bool,
     /// Connected on first use: a `Ctl` is made before its lattice runs.
@@ -86,14 +89,31 @@ const GATHER: Duration = Duration::from_secs(1);
 const WADM_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Ctl {
+    /// Connects as the operator, with the credentials set-up made (`wash` too: through
+    /// `WASH_CTL_CREDS` and `WASMCLOUD_CTL_CREDSFILE`, the variables its commands read).
     pub fn new(nats_port: u16, lattice: Option<String>) -> Self {
-        Self {
+        let ctl = Self {
             nats_port,
             lattice,
             env: Vec::new(),
+            creds: None,
             progress: false,
             nats: OnceCell::new(),
+        };
+        let operator = Auth::default_dir().join(format!("{}.creds", Role::Operator.name()));
+        match operator.exists() {
+            true => ctl.with_creds(&operator),
+            false => ctl,
         }
+    }
+
+    /// Connects with this creds file instead.
+    pub fn with_creds(mut self, creds: &Path) -> Self {
+        self.creds = Some(creds.to_path_buf());
+        self.env
+            .retain(|(k, _)| k != "WASH_CTL_CREDS" && k != "WASMCLOUD_CTL_CREDSFILE");
+        self.with_env("WASH_CTL_CREDS", creds)
+            .with_env("WASMCLOUD_CTL_CREDSFILE", creds)
     }
 
     pub fn with_progress(mut self) -> Self {
@@ -165,11 +185,17 @@ impl Ctl {
         let address = format!("127.0.0.1:{}", self.nats_port);
         self.nats
             .get_or_try_init(|| async {
-                async_nats::ConnectOptions::new()
+                let options = match &self.creds {
+                    Some(creds) => async_nats::ConnectOptions::with_credentials_file(creds)
+                        .await
+                        .with_context(|| format!("reading {}", creds.display()))?,
+                    None => async_nats::ConnectOptions::new(),
+                };
+                options
                     .connection_timeout(Duration::from_secs(2))
                     .connect(&address)
                     .await
-                    .with_context(|| format!("no NATS answering on {address}"))
+                    .with_context(|| format!("connecting to NATS on {address}"))
             })
             .await
     }

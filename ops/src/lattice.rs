@@ -2,9 +2,12 @@
 //! set-up placed, isolated from anything else on the machine, and taken down (every process it
 //! started, also on panic) when dropped.
 //!
-//! Isolation: its own lattice name, free ports (NATS and NATS's websocket listener, which
-//! `wash up` opens too), its own TMPDIR (JetStream store, provider cache) and its own
-//! WASH_DOWNLOADS_DIR holding links to the placed binaries. The last matters: wash keeps pid
+//! Isolation: its own lattice name, a free NATS port (and no websocket listener: NATS runs from
+//! Neon's config, see auth), its own TMPDIR (JetStream store, provider cache) and its own
+//! WASH_DOWNLOADS_DIR holding links to the placed binaries.
+//!
+//! Authenticated like every Neon lattice: NATS admits only Neon's credentials, the host, its
+//! providers and wadm each connect with their role's, and this handle with the operator's. The last matters: wash keeps pid
 //! files and nats.conf in the downloads folder, so sharing it would let this lattice's
 //! `wash down` stop a user's host.
 
@@ -16,6 +19,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
+use crate::auth::Auth;
 use crate::ctl::Ctl;
 use crate::manifest::Rendered;
 use crate::net::free_port;
@@ -48,6 +52,7 @@ impl Lattice {
     pub async fn start(label: &str) -> Result<Self> {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let auth = Auth::ensure()?;
         let name = format!("neon-{label}-{}-{n}", std::process::id());
         let work = std::env::temp_dir().join(&name);
         let downloads = work.join("downloads");
@@ -59,10 +64,14 @@ impl Lattice {
             std::os::unix::fs::symlink(placed_binary(binary)?, downloads.join(binary))?;
         }
         let nats_port = free_port()?;
+        let mut ctl = Ctl::new(nats_port, Some(name.clone()))
+            .with_env("WASH_DOWNLOADS_DIR", &downloads)
+            .with_env("TMPDIR", &tmp);
+        for (key, value) in auth.wash_up_env() {
+            ctl = ctl.with_env(key, &value);
+        }
         let mut lattice = Self {
-            ctl: Ctl::new(nats_port, Some(name.clone()))
-                .with_env("WASH_DOWNLOADS_DIR", &downloads)
-                .with_env("TMPDIR", &tmp),
+            ctl,
             name,
             nats_port,
             up_output: String::new(),
@@ -71,11 +80,14 @@ impl Lattice {
         };
         // From here on Drop takes down whatever `wash up` managed to start.
         let port = nats_port.to_string();
-        let websocket_port = free_port()?.to_string();
+        let auth_flags = auth.wash_up_flags(
+            &lattice.work.join("nats.conf"),
+            &lattice.work.join("jetstream"),
+        )?;
         let log = lattice.work.join("host.log").display().to_string();
         let run_label = format!("neon.test={label}");
         let mut args = vec!["up", "-d", "--nats-port", &port, "--lattice", &lattice.name];
-        args.extend(["--nats-websocket-port", &websocket_port]);
+        args.extend(auth_flags.iter().map(String::as_str));
         args.extend(["--host-log-path", &log, "--label", &run_label]);
         let flags = platform::wash_up_flags();
         args.extend(flags.iter().map(String::as_str));

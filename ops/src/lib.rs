@@ -3,6 +3,7 @@
 //! wasmCloud's typed clients, the repository's manifests rendered with wadm's types, and bounded
 //! waits. Scripts call the `neon` command built from this crate; tests use it as a library.
 
+pub mod auth;
 pub mod build;
 pub mod ctl;
 pub mod edge;

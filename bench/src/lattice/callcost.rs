@@ -24,6 +24,7 @@ mod client {
 
 use client::cyber::system::logging;
 use client::cyber::system::types::Level;
+use neon_ops::auth::{Auth, Role};
 
 /// Times `calls` sequential `logging.log` calls after `warmup` untimed ones; µs per call.
 ///
@@ -36,7 +37,12 @@ pub async fn linked_log_calls(
     warmup: usize,
     calls: usize,
 ) -> Result<Vec<f64>> {
-    let nats = async_nats::connect(nats_url)
+    // Calls as a host makes them, with the identity a host's invocations use.
+    let creds = Auth::ensure()?.creds(Role::Providers);
+    let nats = async_nats::ConnectOptions::with_credentials_file(&creds)
+        .await
+        .with_context(|| format!("reading {}", creds.display()))?
+        .connect(nats_url)
         .await
         .with_context(|| format!("connecting to NATS at {nats_url}"))?;
     let prefix = format!("{lattice}.{logger_id}");

@@ -3,6 +3,7 @@
 //! the lattice comes up, and from its folder afterwards.
 
 use anyhow::Result;
+use neon_ops::auth::{Auth, Role, LOG_READER_INBOX};
 use neon_ops::edge::{Edge, Mode, Settings, APP};
 use neon_ops::load::Client;
 use neon_ops::say::{info, step};
@@ -100,6 +101,7 @@ async fn up(settings: Settings) -> Result<()> {
         Err(error) => format!("{error:#}"),
     };
     info(&format!("POST /process 'hello edge' -> {answer}"));
+    let auth = Auth::ensure()?;
     eprintln!(
         "
 Neon is spread over {nodes} edge nodes. Try:
@@ -107,13 +109,17 @@ Neon is spread over {nodes} edge nodes. Try:
   scripts/edge.sh status                    # where everything landed
   scripts/edge.sh rollout | rollback        # v2 / v1 under traffic
   scripts/edge.sh kill-host 1               # lose an edge node; wadm moves its share
-  wash app status {APP} --ctl-port {port} --lattice {lattice}
-Log records: JetStream stream NEON_LOGS on the hub (127.0.0.1:{port}, domain hub).
+  . {env}; wash app status {APP} --ctl-port {port} --lattice {lattice}
+Log records: JetStream stream NEON_LOGS on the hub (127.0.0.1:{port}, domain hub), readable with
+  {reader} (inbox prefix {inbox}).
 Process logs: {logs}. Stop: scripts/edge.sh down",
         nodes = s.nodes,
         port = s.nats_port,
         lattice = s.lattice,
         logs = s.dir.join("logs").display(),
+        env = auth.operator_env().display(),
+        reader = auth.creds(Role::LogReader).display(),
+        inbox = LOG_READER_INBOX,
     );
     Ok(())
 }

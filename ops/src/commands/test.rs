@@ -107,8 +107,9 @@ fn suites() -> Vec<Suite> {
         // Each wiring on its own private `wash up` lattice: HTTP through the host's built-in
         // server (and once through the http-server provider), records in the logging provider's
         // sink, undeploy/redeploy, 1000 sequential requests, 2 x 60 s of 64 clients, a frozen
-        // sink, a killed logging provider; hostile HTTP; a rogue component contained beside
-        // Neon. (The wRPC reply-race stress test is a soak: scripts/soak.sh.)
+        // sink, a killed logging provider; who gets in (credentials and permissions, asked with
+        // plain clients); hostile HTTP; a rogue component contained beside Neon. (The wRPC
+        // reply-race stress test is a soak: scripts/soak.sh.)
         Suite {
             key: "lattice",
             name: "end to end on a real lattice (every wiring, both ingresses)",

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use neon_ops::auth::Auth;
 use neon_ops::load::Client;
 use neon_ops::manifest::Draft;
 use neon_ops::paths::cache_dir;
-use neon_ops::say::{info, step};
+use neon_ops::say::{info, step, warn};
 use neon_ops::{net, platform, repo_root, wait, Ctl};
 
 #[derive(clap::Args)]
@@ -37,11 +38,18 @@ pub async fn run(args: Args) -> Result<()> {
         .map(|file| args.log_dir.join(file));
     let rendered = draft.absolute_images()?.render(None)?;
     let (app, version) = (&rendered.app, &rendered.version);
-    let ctl = Ctl::new(args.nats_port, None).with_progress();
+    let auth = Auth::ensure()?;
+    let mut ctl = Ctl::new(args.nats_port, None).with_progress();
+    for (key, value) in auth.wash_up_env() {
+        ctl = ctl.with_env(key, &value);
+    }
 
     step(&format!("lattice on 127.0.0.1:{}", args.nats_port));
     if ctl.hosts().await.is_ok_and(|hosts| !hosts.is_empty()) {
         info("already running, using it");
+        if admits_anyone(args.nats_port).await {
+            warn("its NATS admits clients without credentials (it was not started by this version of scripts/up.sh): scripts/down.sh, then scripts/up.sh, to run it authenticated");
+        }
     } else {
         net::ensure_ports_free(
             &[args.nats_port],
@@ -49,6 +57,11 @@ pub async fn run(args: Args) -> Result<()> {
         )?;
         let port = args.nats_port.to_string();
         let mut up = vec!["up".to_string(), "-d".into(), "--nats-port".into(), port];
+        let lattice_dir = cache_dir().join("lattice");
+        std::fs::create_dir_all(&lattice_dir)?;
+        let config = lattice_dir.join(format!("nats-{}.conf", args.nats_port));
+        let store = std::env::temp_dir().join(format!("neon-jetstream-{}", args.nats_port));
+        up.extend(auth.wash_up_flags(&config, &store)?);
         up.extend(platform::wash_up_flags());
         info(&format!("wash {}", up.join(" ")));
         let up: Vec<&str> = up.iter().map(String::as_str).collect();
@@ -124,10 +137,20 @@ Neon is up ({app} {version}).
   try it:    curl -X POST --data 'hello' http://{address}/process
   health:    curl http://{address}/healthz
   logs:      {logs}
-  status:    wash app status {app}
-  stop:      scripts/down.sh   (undeploys and runs wash down)"
+  status:    . {}   then: wash app status {app}   (wash as the lattice's operator)
+  stop:      scripts/down.sh   (undeploys and runs wash down)",
+        auth.operator_env().display()
     );
     Ok(())
+}
+
+/// True when a client without credentials gets in.
+async fn admits_anyone(port: u16) -> bool {
+    async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(2))
+        .connect(format!("127.0.0.1:{port}"))
+        .await
+        .is_ok()
 }
 
 fn line_count(path: &Path) -> usize {

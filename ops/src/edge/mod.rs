@@ -17,6 +17,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::{tls, Auth, Role};
 use crate::load::Client;
 use crate::manifest::render_edge;
 use crate::paths::{placed_binary, repo_root};
@@ -128,6 +129,7 @@ impl Settings {
         Ok(())
     }
 
+    /// Neon's tooling on the hub, as the operator.
     pub fn ctl(&self) -> Ctl {
         Ctl::new(self.nats_port, Some(self.lattice.clone())).with_progress()
     }
@@ -138,6 +140,14 @@ impl Settings {
         match self.mode {
             Some(Mode::Netns) => self.nats_port,
             _ => self.nats_port + i as u16,
+        }
+    }
+
+    /// Where the hub listens for leaf nodes: on the bridge in netns mode, else on loopback.
+    pub fn hub_leaf_address(&self) -> String {
+        match self.mode {
+            Some(Mode::Netns) => format!("{}.1", self.subnet),
+            _ => "127.0.0.1".to_string(),
         }
     }
 
@@ -247,12 +257,14 @@ impl Edge {
             wait_port(&s.on(i), s.leaf_client_port(i))?;
         }
         info(&format!(
-            "NATS: hub 127.0.0.1:{} (JetStream domain hub), {} leaf nodes",
+            "NATS: hub 127.0.0.1:{} (JetStream domain hub; Neon's credentials only), {} leaf nodes (TLS, leaf credentials)",
             s.nats_port, s.nodes
         ));
         let wadm_args = [
             "--nats-server".to_string(),
             format!("127.0.0.1:{}", s.nats_port),
+            "--nats-creds-file".to_string(),
+            Auth::ensure()?.creds(Role::Wadm).display().to_string(),
             "--cleanup-interval".to_string(),
             s.cleanup_s.to_string(),
         ];
@@ -278,8 +290,16 @@ impl Edge {
     }
 
     fn start_hub_nats(&self) -> Result<()> {
-        let conf = self.settings.dir.join("nats/hub.conf");
-        std::fs::write(&conf, nats::hub(&self.settings))?;
+        let s = &self.settings;
+        let auth = Auth::ensure()?;
+        let (cert, key) = tls::server_cert(
+            auth.dir(),
+            &[s.hub_leaf_address()],
+            &s.dir.join("nats"),
+            "hub-leafnodes",
+        )?;
+        let conf = s.dir.join("nats/hub.conf");
+        std::fs::write(&conf, nats::hub(s, &auth, &cert, &key)?)?;
         let args = ["-c".to_string(), conf.display().to_string()];
         self.processes
             .spawn("nats-hub", &[], &placed_binary("nats-server")?, &args, &[])
@@ -287,7 +307,7 @@ impl Edge {
 
     fn start_leaf(&self, i: usize) -> Result<()> {
         let conf = self.settings.dir.join(format!("nats/edge-{i}.conf"));
-        std::fs::write(&conf, nats::leaf(&self.settings, i))?;
+        std::fs::write(&conf, nats::leaf(&self.settings, i, &Auth::ensure()?))?;
         let args = ["-c".to_string(), conf.display().to_string()];
         let binary = placed_binary("nats-server")?;
         self.processes.spawn(
@@ -338,6 +358,17 @@ impl Edge {
         .to_vec();
         for label in labels {
             args.extend(["--label".to_string(), label]);
+        }
+        // The hub's host connects to the hub with its roles' credentials; an edge host to its
+        // own leaf node, which needs none (see nats.rs).
+        if node.is_none() {
+            let auth = Auth::ensure()?;
+            for (flag, role) in [
+                ("--ctl-creds", Role::Host),
+                ("--rpc-creds", Role::Providers),
+            ] {
+                args.extend([flag.to_string(), auth.creds(role).display().to_string()]);
+            }
         }
         let tmp = s.dir.join("tmp").join(name.trim_start_matches("host-"));
         std::fs::create_dir_all(&tmp)?;

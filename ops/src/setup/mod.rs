@@ -10,6 +10,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::auth::Auth;
 use crate::build;
 use crate::paths;
 use crate::platform;
@@ -23,12 +24,27 @@ pub fn run() -> Result<()> {
     launchers::ensure_built()?;
     launchers::ensure_placed()?;
     launchers::ensure_http_server_par()?;
+    ensure_credentials()?;
     build::run(build::Tool::Wash)?;
     summary();
     Ok(())
 }
 
 /// Copies a file into place atomically: a running host or wadm keeps its old inode.
+/// The lattice credentials (NATS operator, accounts, a user per role, the edge's TLS CA): made
+/// once, kept out of the checkout.
+fn ensure_credentials() -> Result<()> {
+    let dir = Auth::default_dir();
+    step(&format!("lattice credentials in {}", dir.display()));
+    let fresh = !dir.join("operator.jwt").exists();
+    Auth::ensure()?;
+    info(match fresh {
+        true => "made: operator, accounts, a user per role (host, providers, wadm, operator, log-reader, leaf), TLS CA",
+        false => "present, kept",
+    });
+    Ok(())
+}
+
 fn place(source: &Path, dest: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = dest.parent().context("destination has no folder")?;
@@ -77,7 +93,11 @@ fn summary() {
         paths::http_server_par().display()
     ));
     info(&format!(
-        "start: wash up -d {}",
+        "start: scripts/up.sh (wash up -d {}, NATS with Neon's config and a user per role)",
         platform::wash_up_flags().join(" ")
+    ));
+    info(&format!(
+        "wash as the operator: . {}",
+        Auth::default_dir().join("operator.env").display()
     ));
 }

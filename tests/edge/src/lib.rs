@@ -1,9 +1,11 @@
 //! Neon across an edge lattice: a private `scripts/edge.sh` lattice ([`edge`]), steady traffic
 //! under which it is changed ([`traffic`]), the placement the manifest asks for
 //! ([`placement`]), and the log records the hub's JetStream keeps
-//! ([`records`]). The tests are in tests/edge.rs.
+//! ([`records`]), and a leaf node without Neon's credentials knocking at the hub
+//! ([`intruder`]). The tests are in tests/edge.rs.
 
 pub mod edge;
+pub mod intruder;
 pub mod placement;
 pub mod records;
 pub mod traffic;

@@ -1,11 +1,13 @@
 //! The log records in the hub's JetStream stream NEON_LOGS, read by a client of our own (not
-//! the provider's): what the tests compare with the requests that got a 200.
+//! the provider's) with the log reader's credentials, which allow reading that stream and
+//! nothing else: what the tests compare with the requests that got a 200.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use async_nats::jetstream;
 use futures::StreamExt;
+use neon_ops::auth::{Auth, Role, LOG_READER_INBOX};
 
 pub const STREAM: &str = "NEON_LOGS";
 
@@ -22,11 +24,17 @@ pub struct Record {
 
 impl Records {
     pub async fn connect(nats_port: u16) -> Result<Self> {
-        let client = async_nats::connect(format!("127.0.0.1:{nats_port}"))
+        let creds = Auth::ensure()?.creds(Role::LogReader);
+        let client = async_nats::ConnectOptions::with_credentials_file(&creds)
             .await
-            .context("connecting to the hub's NATS")?;
+            .with_context(|| format!("reading {}", creds.display()))?
+            .custom_inbox_prefix(LOG_READER_INBOX)
+            .connect(format!("127.0.0.1:{nats_port}"))
+            .await
+            .context("connecting to the hub's NATS as the log reader")?;
+        // The hub's own JetStream: no domain prefix needed there.
         Ok(Self {
-            js: jetstream::with_domain(client, "hub"),
+            js: jetstream::new(client),
         })
     }
 

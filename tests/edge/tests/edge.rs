@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use neon_edge_tests::edge::{EdgeLattice, Mode};
+use neon_edge_tests::intruder;
 use neon_edge_tests::placement::{self, holder};
 use neon_edge_tests::records::Records;
 use neon_edge_tests::traffic::Traffic;
@@ -71,6 +72,12 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
     // ring, the logging provider on every host.
     converge(&edge, NODES + 1, Duration::from_secs(60)).await?;
     eprintln!("{}", placement::describe(&edge.inventory().await?));
+
+    // Someone on the network between hub and edge gets nothing without Neon's credentials.
+    let settings = neon_ops::edge::Settings::load(edge.dir())?;
+    figures.add(blocking(|| {
+        intruder::hub_refuses_intruders(&settings, &edge.dir().join("intruder"))
+    })?);
 
     let records = Records::connect(edge.nats_port).await?;
     let traffic = Traffic::start(edge.http_port, 3)?;
