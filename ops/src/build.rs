@@ -10,8 +10,10 @@
 //!
 //! Each component is built by `wash build --skip-fetch` (what a wasmCloud user runs;
 //! --skip-fetch because every WIT dependency is vendored in wit/), or by plain cargo with
-//! `--cargo`. Both write the same paths. A step whose inputs did not change since its output was
-//! made is skipped (NEON_REBUILD=1 forces it).
+//! `--cargo`. Both write the same paths. Every component and the provider archive is signed
+//! with Neon's issuer (signing.rs): wash build signs what it builds, `wash claims sign` what
+//! cargo and wac make. A step whose inputs did not change since its output was made is skipped
+//! (NEON_REBUILD=1 forces it).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +23,7 @@ use anyhow::{Context, Result};
 use crate::paths;
 use crate::run::{run as run_command, run_logged};
 use crate::say::{info, step};
+use crate::signing;
 
 const COMPONENTS: [&str; 5] = ["processor", "logger", "gateway", "hello", "rogue"];
 
@@ -40,11 +43,12 @@ pub fn run(tool: Tool) -> Result<()> {
     // the shared native target dir is for the heavy native crates.
     let components = root.join("components");
     let target = components.join("target");
+    let signing = signing::wash_env()?;
     let component_inputs = |name: &str| {
         [name, "guest-rt", "Cargo.toml", "Cargo.lock"]
             .map(|p| components.join(p))
             .into_iter()
-            .chain([root.join("wit")])
+            .chain([root.join("wit"), signing::issuer_file()])
             .collect::<Vec<_>>()
     };
     let cargo_wasm = |extra: &[&str]| {
@@ -70,6 +74,7 @@ pub fn run(tool: Tool) -> Result<()> {
                     Command::new("wash")
                         .current_dir(components.join(name))
                         .env("CARGO_TARGET_DIR", &target)
+                        .envs(signing.iter().map(|(k, v)| (k, v)))
                         .args(["build", "--skip-fetch"]),
                     &target.join(format!("wash-build-{name}.log")),
                     &format!("wash build for {name} (rerun: cd components/{name} && wash build --skip-fetch)"),
@@ -84,6 +89,7 @@ pub fn run(tool: Tool) -> Result<()> {
             run_command(&mut cargo_wasm(&[]), "cargo build of the components")?;
             for name in COMPONENTS {
                 copy(&built_wasm(name), &out.join(format!("{name}.wasm")))?;
+                sign(&out.join(format!("{name}.wasm")), name)?;
             }
         }
     }
@@ -113,6 +119,7 @@ pub fn run(tool: Tool) -> Result<()> {
             .arg(out.join("processor-composed.wasm")),
         "wac plug (wac missing? run scripts/setup.sh)",
     )?;
+    sign(&out.join("processor-composed.wasm"), "processor-composed")?;
     // The whole request path in one component (the composed wiring deploys this): HTTP in, the
     // processor and logger as function calls, one `sink.write` per request the only call that
     // leaves it.
@@ -129,6 +136,7 @@ pub fn run(tool: Tool) -> Result<()> {
             .arg(out.join("pipeline-composed.wasm")),
         "wac compose components/pipeline.wac",
     )?;
+    sign(&out.join("pipeline-composed.wasm"), "pipeline-composed")?;
 
     let artifacts = COMPONENTS
         .iter()
@@ -151,10 +159,29 @@ pub fn run(tool: Tool) -> Result<()> {
     Ok(())
 }
 
+/// Signs a component in place with Neon's issuer (what wac composes or cargo builds carries no
+/// signature).
+fn sign(file: &Path, name: &str) -> Result<()> {
+    run_logged(
+        Command::new("wash")
+            .envs(signing::wash_env()?.iter().map(|(k, v)| (k, v)))
+            .args(["claims", "sign"])
+            .arg(file)
+            .args(["--name", name, "--destination"])
+            .arg(file),
+        &paths::target_dir().join(format!("wash-claims-sign-{name}.log")),
+        &format!("wash claims sign {}", file.display()),
+    )
+}
+
 /// The provider is a native crate: it builds in the shared native target dir.
 fn build_provider(root: &Path, out: &Path) -> Result<()> {
     step("wash build --skip-fetch: logging provider -> neon-logging-provider.par.gz");
-    let inputs = ["providers/logging", "wit/system", "Cargo.lock", "patches"].map(|p| root.join(p));
+    let inputs = ["providers/logging", "wit/system", "Cargo.lock", "patches"]
+        .map(|p| root.join(p))
+        .into_iter()
+        .chain([signing::issuer_file()])
+        .collect::<Vec<_>>();
     if up_to_date(&out.join("neon-logging-provider.par.gz"), &inputs) {
         info("up to date, skipped");
         return Ok(());
@@ -162,6 +189,7 @@ fn build_provider(root: &Path, out: &Path) -> Result<()> {
     run_logged(
         Command::new("wash")
             .current_dir(root.join("providers/logging"))
+            .envs(signing::wash_env()?.iter().map(|(k, v)| (k, v)))
             .args(["build", "--skip-fetch"]),
         &paths::target_dir().join("wash-build-logging-provider.log"),
         "wash build for the logging provider (rerun: cd providers/logging && wash build --skip-fetch)",

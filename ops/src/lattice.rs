@@ -7,7 +7,8 @@
 //! WASH_DOWNLOADS_DIR holding links to the placed binaries.
 //!
 //! Authenticated like every Neon lattice: NATS admits only Neon's credentials, the host, its
-//! providers and wadm each connect with their role's, and this handle with the operator's. The last matters: wash keeps pid
+//! providers and wadm each connect with their role's, and this handle with the operator's. Its
+//! host runs only code signed by Neon's issuer: Neon's policy service runs beside it. The last matters: wash keeps pid
 //! files and nats.conf in the downloads folder, so sharing it would let this lattice's
 //! `wash down` stop a user's host.
 
@@ -25,6 +26,7 @@ use crate::manifest::Rendered;
 use crate::net::free_port;
 use crate::paths::placed_binary;
 use crate::platform;
+use crate::policy;
 use crate::wait;
 
 pub struct Lattice {
@@ -36,6 +38,7 @@ pub struct Lattice {
     work: PathBuf,
     /// `down` already ran `wash down`.
     downed: bool,
+    policy: Option<std::process::Child>,
 }
 
 /// A lattice is driven through its control connection: `lattice.wash(..)`, `lattice.hosts()`.
@@ -77,6 +80,7 @@ impl Lattice {
             up_output: String::new(),
             work,
             downed: false,
+            policy: None,
         };
         // From here on Drop takes down whatever `wash up` managed to start.
         let port = nats_port.to_string();
@@ -88,10 +92,12 @@ impl Lattice {
         let run_label = format!("neon.test={label}");
         let mut args = vec!["up", "-d", "--nats-port", &port, "--lattice", &lattice.name];
         args.extend(auth_flags.iter().map(String::as_str));
+        args.extend(["--policy-topic", policy::TOPIC]);
         args.extend(["--host-log-path", &log, "--label", &run_label]);
         let flags = platform::wash_up_flags();
         args.extend(flags.iter().map(String::as_str));
         lattice.up_output = lattice.wash(&args, Duration::from_secs(120)).await?;
+        lattice.policy = Some(policy::start(nats_port, &lattice.work.join("policy.log"))?);
         lattice
             .wait_for_hosts(1, Duration::from_secs(60))
             .await
@@ -171,6 +177,10 @@ impl Lattice {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        if let Some(mut policy) = self.policy.take() {
+            let _ = policy.kill();
+            let _ = policy.wait();
+        }
     }
 }
 

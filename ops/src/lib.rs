@@ -13,9 +13,11 @@ pub mod manifest;
 pub mod net;
 pub mod paths;
 pub mod platform;
+pub mod policy;
 pub mod run;
 pub mod say;
 pub mod setup;
+pub mod signing;
 pub mod wait;
 
 pub use ctl::Ctl;

@@ -245,7 +245,7 @@ fn account_claims(jetstream: bool) -> Value {
 }
 
 /// Writes a file readable by its owner only, replacing it whole.
-pub(crate) fn write_secret(path: &Path, text: &str) -> Result<()> {
+pub fn write_secret(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let mut file = std::fs::OpenOptions::new()
         .write(true)

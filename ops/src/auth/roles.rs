@@ -38,6 +38,8 @@ pub enum Role {
     Operator,
     /// Reads the log stream, and nothing else.
     LogReader,
+    /// Neon's policy service: takes the hosts' policy questions, answers them.
+    Policy,
     /// An edge node's leaf connection to the hub: what the node's host and providers do,
     /// only over a leaf node connection.
     Leaf,
@@ -49,12 +51,13 @@ pub struct Permissions {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Host,
         Role::Providers,
         Role::Wadm,
         Role::Operator,
         Role::LogReader,
+        Role::Policy,
         Role::Leaf,
     ];
 
@@ -66,6 +69,7 @@ impl Role {
             Role::Wadm => "wadm",
             Role::Operator => "operator",
             Role::LogReader => "log-reader",
+            Role::Policy => "policy",
             Role::Leaf => "leaf",
         }
     }
@@ -104,6 +108,7 @@ impl Role {
                 vec!["wadm.>", "wadm_status.>", "wasmbus.evt.*.>", "_INBOX.>"],
             ),
             Role::Operator | Role::Leaf => (vec![">"], vec![">"]),
+            Role::Policy => (vec!["_INBOX.>"], vec!["wasmcloud.policy.>"]),
             Role::LogReader => (
                 vec![
                     "$JS.API.INFO",
@@ -175,14 +180,14 @@ mod tests {
 
     #[test]
     fn no_role_but_the_host_and_wadm_reaches_control_and_no_role_but_the_providers_invokes() {
-        for role in [Role::Providers, Role::LogReader] {
+        for role in [Role::Providers, Role::LogReader, Role::Policy] {
             let p = role.permissions();
             assert!(
                 !p.publish.iter().any(|s| s.starts_with("wasmbus.ctl")),
                 "{role:?}"
             );
         }
-        for role in [Role::Host, Role::Wadm, Role::LogReader] {
+        for role in [Role::Host, Role::Wadm, Role::LogReader, Role::Policy] {
             let p = role.permissions();
             assert!(!p.publish.iter().any(|s| s.contains("wrpc")), "{role:?}");
         }

@@ -1,11 +1,12 @@
 //! `neon down`: undeploys Neon (so wadm does not bring it back on the next `wash up`) and stops
-//! NATS, the host and wadm with `wash down`.
+//! NATS, the host and wadm with `wash down`, then Neon's policy service.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use neon_ops::paths::cache_dir;
 use neon_ops::say::{info, step};
-use neon_ops::Ctl;
+use neon_ops::{policy, Ctl};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -36,5 +37,6 @@ pub async fn run(args: Args) -> Result<()> {
     for line in out.lines().filter(|l| !l.trim().is_empty()) {
         info(line.trim());
     }
+    policy::stop_detached(args.nats_port, &cache_dir().join("lattice"));
     Ok(())
 }

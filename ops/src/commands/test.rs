@@ -108,8 +108,8 @@ fn suites() -> Vec<Suite> {
         // server (and once through the http-server provider), records in the logging provider's
         // sink, undeploy/redeploy, 1000 sequential requests, 2 x 60 s of 64 clients, a frozen
         // sink, a killed logging provider; who gets in (credentials and permissions, asked with
-        // plain clients); hostile HTTP; a rogue component contained beside Neon. (The wRPC
-        // reply-race stress test is a soak: scripts/soak.sh.)
+        // plain clients); only signed code runs; hostile HTTP; a rogue component contained
+        // beside Neon. (The wRPC reply-race stress test is a soak: scripts/soak.sh.)
         Suite {
             key: "lattice",
             name: "end to end on a real lattice (every wiring, both ingresses)",

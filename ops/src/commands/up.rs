@@ -11,7 +11,7 @@ use neon_ops::load::Client;
 use neon_ops::manifest::Draft;
 use neon_ops::paths::cache_dir;
 use neon_ops::say::{info, step, warn};
-use neon_ops::{net, platform, repo_root, wait, Ctl};
+use neon_ops::{net, platform, policy, repo_root, wait, Ctl};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -62,12 +62,18 @@ pub async fn run(args: Args) -> Result<()> {
         let config = lattice_dir.join(format!("nats-{}.conf", args.nats_port));
         let store = std::env::temp_dir().join(format!("neon-jetstream-{}", args.nats_port));
         up.extend(auth.wash_up_flags(&config, &store)?);
+        up.extend(["--policy-topic".to_string(), policy::TOPIC.to_string()]);
         up.extend(platform::wash_up_flags());
         info(&format!("wash {}", up.join(" ")));
         let up: Vec<&str> = up.iter().map(String::as_str).collect();
         ctl.wash(&up, Duration::from_secs(120)).await?;
         ctl.wait_for_hosts(1, Duration::from_secs(60)).await?;
     }
+    let decisions = policy::start_detached(args.nats_port, &cache_dir().join("lattice"))?;
+    info(&format!(
+        "policy service: only code signed by Neon's issuer runs (decisions in {})",
+        decisions.display()
+    ));
 
     let shown = manifest.strip_prefix(repo_root()).unwrap_or(&manifest);
     step(&format!("deploy {app} {version} from {}", shown.display()));

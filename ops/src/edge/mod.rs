@@ -22,7 +22,7 @@ use crate::load::Client;
 use crate::manifest::render_edge;
 use crate::paths::{placed_binary, repo_root};
 use crate::say::{info, step};
-use crate::{lattice, net, platform, Ctl};
+use crate::{lattice, net, platform, policy, Ctl};
 use process::Processes;
 
 /// The edge app's name in manifests/edge.wadm.yaml.
@@ -270,6 +270,12 @@ impl Edge {
         ];
         self.processes
             .spawn("wadm", &[], &placed_binary("wadm")?, &wadm_args, &[])?;
+        // Every host asks Neon's policy service, on the hub, before it starts or invokes code.
+        let decisions = s.dir.join("logs/policy-decisions.log");
+        let policy_args = policy::args(&format!("127.0.0.1:{}", s.nats_port), &decisions)?;
+        self.processes
+            .spawn("policy", &[], &policy::binary(), &policy_args, &[])?;
+        policy::wait_answering(&decisions)?;
         self.start_host(None)?;
         for i in 1..=s.nodes {
             self.start_host(Some(i))?;
@@ -353,6 +359,8 @@ impl Edge {
             "--allow-file-load",
             "--heartbeat-interval-seconds",
             &s.heartbeat_s.to_string(),
+            "--policy-topic",
+            policy::TOPIC,
         ]
         .map(String::from)
         .to_vec();

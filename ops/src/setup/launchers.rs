@@ -1,6 +1,6 @@
 //! wasmCloud's host, wadm and http-server provider, built from their crates by the launchers in
 //! platform/, placed where `wash up` looks, and the provider packed as an archive manifests
-//! reference.
+//! reference (signed with Neon's issuer); Neon's policy service, built beside them.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,16 +13,22 @@ use crate::paths;
 use crate::platform;
 use crate::run::{reports, run, run_logged};
 use crate::say::{info, step};
+use crate::signing;
 
-const LAUNCHERS: [&str; 3] = ["wasmcloud_host", "wadm", "http-server-provider"];
+const LAUNCHERS: [&str; 4] = [
+    "wasmcloud_host",
+    "wadm",
+    "http-server-provider",
+    "neon-policy",
+];
 
-/// The three launchers in release, skipped entirely when the canonical copies report the right
+/// The launchers in release, skipped entirely when the canonical copies report the right
 /// versions and were built from the current sources (a warm set-up must not even start cargo).
 pub fn ensure_built() -> Result<()> {
     let dir = paths::platform_dir();
     let (host, wadm) = (platform::host_version(), platform::wadm_version());
     step(&format!(
-        "platform binaries: wasmcloud_host {host}, wadm {wadm}, http-server-provider {}",
+        "platform binaries: wasmcloud_host {host}, wadm {wadm}, http-server-provider {}, neon-policy",
         platform::http_server_version()
     ));
     let stamp = dir.join("built-from");
@@ -36,6 +42,7 @@ pub fn ensure_built() -> Result<()> {
     };
     if versions_right()
         && dir.join("http-server-provider").exists()
+        && dir.join("neon-policy").exists()
         && std::fs::read_to_string(&stamp).ok().as_deref() == Some(fingerprint.as_str())
     {
         info(&format!(
@@ -60,6 +67,8 @@ pub fn ensure_built() -> Result<()> {
                 "neon-wadm",
                 "-p",
                 "neon-http-server-provider",
+                "-p",
+                "neon-policy",
             ]),
         "building the platform launchers",
     )?;
@@ -135,14 +144,17 @@ pub fn ensure_placed() -> Result<()> {
     Ok(())
 }
 
-/// The http-server provider as a provider archive, repacked when the binary is newer.
+/// The http-server provider as a provider archive signed by Neon's issuer, repacked when the
+/// binary or the issuer is newer.
 pub fn ensure_http_server_par() -> Result<()> {
     let binary = paths::platform_dir().join("http-server-provider");
     let archive = paths::http_server_par();
     step(&format!("provider archive {}", archive.display()));
+    let signing = signing::wash_env()?;
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
     if std::fs::metadata(&archive).is_ok_and(|m| m.len() > 0)
         && modified(&archive) > modified(&binary)
+        && modified(&archive) > modified(&signing::issuer_file())
     {
         info("up to date, skipped");
         return Ok(());
@@ -151,10 +163,11 @@ pub fn ensure_http_server_par() -> Result<()> {
     std::fs::create_dir_all(dir)?;
     // Must end in .gz, or wash appends .gz to the name.
     let tmp = dir.join(format!(".tmp-{}.par.gz", std::process::id()));
-    // Signing keys of Neon's own (not ~/.wash/keys); no WIT_DIR, so no WIT gets embedded.
+    // Signed with Neon's issuer (not ~/.wash/keys); no WIT_DIR, so no WIT gets embedded.
     run_logged(
         Command::new("wash")
             .env_remove("WIT_DIR")
+            .envs(signing.iter().map(|(k, v)| (k, v)))
             .args([
                 "par",
                 "create",
@@ -171,8 +184,6 @@ pub fn ensure_http_server_par() -> Result<()> {
             ])
             .arg("--binary")
             .arg(&binary)
-            .arg("--directory")
-            .arg(paths::data_dir().join("keys"))
             .arg("--destination")
             .arg(&tmp)
             .arg("--compress"),

@@ -39,7 +39,7 @@ fn ensure_credentials() -> Result<()> {
     let fresh = !dir.join("operator.jwt").exists();
     Auth::ensure()?;
     info(match fresh {
-        true => "made: operator, accounts, a user per role (host, providers, wadm, operator, log-reader, leaf), TLS CA",
+        true => "made: operator, accounts, a user per role (host, providers, wadm, operator, log-reader, policy, leaf), TLS CA",
         false => "present, kept",
     });
     Ok(())
