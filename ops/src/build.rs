@@ -6,6 +6,7 @@
 //!   build/gateway-fused.wasm (the gateway with its `fused` feature)
 //!   build/processor-composed.wasm  build/pipeline-composed.wasm (gateway-fused + processor +
 //!   logger by components/pipeline.wac: what the composed wiring runs)
+//!   build/logger-py.wasm (the logger in Python, components/logger-py, by componentize-py)
 //!   build/neon-logging-provider.par.gz
 //!
 //! Each component is built by `wash build --skip-fetch` (what a wasmCloud user runs;
@@ -94,6 +95,8 @@ pub fn run(tool: Tool) -> Result<()> {
         }
     }
 
+    build_python_logger(&root, &out)?;
+
     // The pipeline's gateway brackets each request with the logger's `batch` (feature `fused`).
     step("cargo build --features fused: gateway -> gateway-fused.wasm");
     let fused = out.join("gateway-fused.wasm");
@@ -143,6 +146,7 @@ pub fn run(tool: Tool) -> Result<()> {
         .map(|name| format!("{name}.wasm"))
         .chain(
             [
+                "logger-py.wasm",
                 "gateway-fused.wasm",
                 "processor-composed.wasm",
                 "pipeline-composed.wasm",
@@ -157,6 +161,53 @@ pub fn run(tool: Tool) -> Result<()> {
         info(&format!("{artifact:<30} {size:>8} bytes"));
     }
     Ok(())
+}
+
+/// The Python logger: componentize-py builds it against the Rust logger's world
+/// (wit/logger), with CPython inside, then it is signed like the others.
+fn build_python_logger(root: &Path, out: &Path) -> Result<()> {
+    step("componentize-py: logger-py -> logger-py.wasm");
+    let artifact = out.join("logger-py.wasm");
+    let inputs = [
+        root.join("components/logger-py"),
+        root.join("wit"),
+        signing::issuer_file(),
+    ];
+    if up_to_date(&artifact, &inputs) {
+        info("up to date, skipped");
+        return Ok(());
+    }
+    let mut command = Command::new(paths::neon_bin().join("componentize-py"));
+    // No __pycache__ in the source folder (it would also look like a changed input).
+    command.env("PYTHONDONTWRITEBYTECODE", "1");
+    // The same WIT the Rust logger is generated from.
+    for dir in [
+        "io",
+        "clocks",
+        "random",
+        "filesystem",
+        "sockets",
+        "cli",
+        "config",
+    ] {
+        command.arg("-d").arg(root.join("wit/deps").join(dir));
+    }
+    command
+        .arg("-d")
+        .arg(root.join("wit/system"))
+        .arg("-d")
+        .arg(root.join("wit/logger"))
+        .args(["-w", "cyber:logger/logger", "componentize", "-p"])
+        .arg(root.join("components/logger-py"))
+        .arg("app")
+        .arg("-o")
+        .arg(&artifact);
+    run_logged(
+        &mut command,
+        &paths::target_dir().join("componentize-py-logger.log"),
+        "componentize-py for the Python logger (componentize-py missing? run scripts/setup.sh)",
+    )?;
+    sign(&artifact, "logger-py")
 }
 
 /// Signs a component in place with Neon's issuer (what wac composes or cargo builds carries no

@@ -21,6 +21,8 @@ pub enum Wiring {
     Composed,
     /// Linked, served by the http-server provider (manifests/provider-ingress.wadm.yaml)
     ProviderIngress,
+    /// Linked, with the logger written in Python (manifests/python-logger.wadm.yaml)
+    PythonLogger,
 }
 
 /// What serves HTTP to the gateway.
@@ -42,6 +44,7 @@ impl Ingress {
 }
 
 impl Wiring {
+    /// The wirings the benchmark compares.
     pub const ALL: [Wiring; 4] = [
         Wiring::Linked,
         Wiring::Direct,
@@ -55,6 +58,7 @@ impl Wiring {
             Wiring::Direct => "direct",
             Wiring::Composed => "composed",
             Wiring::ProviderIngress => "provider-ingress",
+            Wiring::PythonLogger => "python-logger",
         }
     }
 
@@ -72,6 +76,7 @@ impl Wiring {
             Wiring::Direct => root.join("manifests/direct.wadm.yaml"),
             Wiring::Composed => root.join("manifests/composed.wadm.yaml"),
             Wiring::ProviderIngress => root.join("manifests/provider-ingress.wadm.yaml"),
+            Wiring::PythonLogger => root.join("manifests/python-logger.wadm.yaml"),
         }
     }
 }

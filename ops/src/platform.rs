@@ -54,6 +54,10 @@ pub fn wadm_version() -> &'static str {
     pinned("NEON_WADM_VERSION")
 }
 
+pub fn componentize_py_version() -> &'static str {
+    pinned("NEON_COMPONENTIZE_PY_VERSION")
+}
+
 pub fn nats_version() -> &'static str {
     pinned("NEON_NATS_VERSION")
 }
@@ -90,6 +94,7 @@ mod tests {
             "NEON_WAC_VERSION",
             "NEON_WASM_TOOLS_PKG_VERSION",
             "NEON_NATS_VERSION",
+            "NEON_COMPONENTIZE_PY_VERSION",
             "NEON_HOST_VERSION",
             "NEON_WADM_VERSION",
             "NEON_HTTP_SERVER_VERSION",

@@ -34,6 +34,12 @@ fn components(args: &[&str]) -> Command {
     command
 }
 
+/// The harness's logger tests, run against the Python logger.
+fn python_logger(mut command: Command) -> Command {
+    command.env("NEON_HARNESS_LOGGER", "python");
+    command
+}
+
 fn suites() -> Vec<Suite> {
     vec![
         Suite {
@@ -77,8 +83,18 @@ fn suites() -> Vec<Suite> {
         // release dependencies are shared with the platform build.
         Suite {
             key: "harness",
-            name: "components in Wasmtime + capability audit",
-            commands: vec![native(&["test", "--release", "-p", "neon-harness"])],
+            name: "components in Wasmtime + capability audit (+ the logger tests on the Python logger)",
+            commands: vec![
+                native(&["test", "--release", "-p", "neon-harness"]),
+                python_logger(native(&[
+                    "test",
+                    "--release",
+                    "-p",
+                    "neon-harness",
+                    "--test",
+                    "logger",
+                ])),
+            ],
         },
         // Pinned versions, manifest rendering, set-up and build helpers, waits, and the platform
         // smoke test (`wash up` on a private lattice: the pinned host answers with our label, wadm

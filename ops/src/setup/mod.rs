@@ -20,6 +20,7 @@ pub fn run() -> Result<()> {
     tools::ensure_wash()?;
     tools::ensure_wac()?;
     tools::ensure_wasm_tools()?;
+    tools::ensure_componentize_py()?;
     tools::ensure_nats_server()?;
     launchers::ensure_built()?;
     launchers::ensure_placed()?;
@@ -82,6 +83,10 @@ fn summary() {
     info(&format!(
         "wasm-tools  {}",
         paths::neon_bin().join("wasm-tools").display()
+    ));
+    info(&format!(
+        "componentize-py {}",
+        paths::neon_bin().join("componentize-py").display()
     ));
     let host = platform::host_version();
     info(&format!(

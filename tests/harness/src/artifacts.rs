@@ -15,6 +15,9 @@ pub enum Artifact {
     /// gateway (built with its `fused` feature) + processor + logger composed by `wac compose`
     /// from components/pipeline.wac: the composed wiring's one component.
     Pipeline,
+    /// The logger in Python (components/logger-py, componentize-py). Not in `ALL`: CPython
+    /// inside it imports most of WASI, so the capability audit's rules are not its rules.
+    PythonLogger,
 }
 
 impl Artifact {
@@ -33,6 +36,7 @@ impl Artifact {
             Artifact::Gateway => "gateway.wasm",
             Artifact::Composed => "processor-composed.wasm",
             Artifact::Pipeline => "pipeline-composed.wasm",
+            Artifact::PythonLogger => "logger-py.wasm",
         }
     }
 

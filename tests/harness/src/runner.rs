@@ -22,6 +22,8 @@ pub struct Harness {
     engine: Engine,
     linker: Linker<HostState>,
     compiled: Mutex<HashMap<Artifact, Component>>,
+    /// The logger the logger calls go to.
+    logger: Artifact,
 }
 
 /// What the gateway answered, and the host state after the call.
@@ -39,13 +41,21 @@ impl HttpReply {
 }
 
 impl Harness {
+    /// `NEON_HARNESS_LOGGER=python` sends the logger calls to the Python logger instead of the
+    /// Rust one: the same tests hold both to the same behaviour.
     pub fn new() -> Result<Self> {
         let engine = engine()?;
         let linker = linker(&engine)?;
+        let logger = match std::env::var("NEON_HARNESS_LOGGER").as_deref() {
+            Err(_) | Ok("rust") => Artifact::Logger,
+            Ok("python") => Artifact::PythonLogger,
+            Ok(other) => anyhow::bail!("NEON_HARNESS_LOGGER must be rust or python, not {other}"),
+        };
         Ok(Self {
             engine,
             linker,
             compiled: Mutex::new(HashMap::new()),
+            logger,
         })
     }
 
@@ -86,11 +96,11 @@ impl Harness {
 
     /// A fresh logger instance, in a store of its own holding `state`.
     async fn logger(&self, state: HostState) -> Result<(Store<HostState>, Logger)> {
-        let component = self.component(Artifact::Logger)?;
+        let component = self.component(self.logger)?;
         let mut store = Store::new(&self.engine, state);
         let instance = Logger::instantiate_async(&mut store, &component, &self.linker)
             .await
-            .context("instantiating logger.wasm")?;
+            .with_context(|| format!("instantiating {}", self.logger.file_name()))?;
         Ok((store, instance))
     }
 

@@ -417,3 +417,29 @@ async fn linked_pipeline_keeps_every_200s_records_when_the_provider_is_killed() 
 async fn direct_pipeline_keeps_every_200s_records_when_the_provider_is_killed() {
     run(Wiring::Direct, Scenario::ProviderKilled).await;
 }
+
+// The same scenarios as the linked wiring's, with the logger written in Python.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_logger_pipeline_on_a_real_lattice() {
+    run(Wiring::PythonLogger, Scenario::Pipeline).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_logger_pipeline_1000_sequential_requests() {
+    run(Wiring::PythonLogger, Scenario::Sequential).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_logger_pipeline_sustained_64_clients() {
+    run(Wiring::PythonLogger, Scenario::SustainedLoad).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_logger_pipeline_survives_a_frozen_sink() {
+    run(Wiring::PythonLogger, Scenario::FrozenSink).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_logger_keeps_every_200s_records_when_the_provider_is_killed() {
+    run(Wiring::PythonLogger, Scenario::ProviderKilled).await;
+}
