@@ -7,6 +7,7 @@
 //!   build/processor-composed.wasm  build/pipeline-composed.wasm (gateway-fused + processor +
 //!   logger by components/pipeline.wac: what the composed wiring runs)
 //!   build/logger-py.wasm (the logger in Python, components/logger-py, by componentize-py)
+//!   build/processor-composed-py.wasm (processor + the Python logger)
 //!   build/neon-logging-provider.par.gz
 //!
 //! Each component is built by `wash build --skip-fetch` (what a wasmCloud user runs;
@@ -123,6 +124,22 @@ pub fn run(tool: Tool) -> Result<()> {
         "wac plug (wac missing? run scripts/setup.sh)",
     )?;
     sign(&out.join("processor-composed.wasm"), "processor-composed")?;
+    // The same composition with the Python logger: the processor does not change.
+    step("wac plug: processor + logger-py -> processor-composed-py.wasm");
+    run_command(
+        Command::new("wac")
+            .arg("plug")
+            .arg(out.join("processor.wasm"))
+            .arg("--plug")
+            .arg(out.join("logger-py.wasm"))
+            .arg("-o")
+            .arg(out.join("processor-composed-py.wasm")),
+        "wac plug with the Python logger",
+    )?;
+    sign(
+        &out.join("processor-composed-py.wasm"),
+        "processor-composed-py",
+    )?;
     // The whole request path in one component (the composed wiring deploys this): HTTP in, the
     // processor and logger as function calls, one `sink.write` per request the only call that
     // leaves it.
@@ -149,6 +166,7 @@ pub fn run(tool: Tool) -> Result<()> {
                 "logger-py.wasm",
                 "gateway-fused.wasm",
                 "processor-composed.wasm",
+                "processor-composed-py.wasm",
                 "pipeline-composed.wasm",
             ]
             .map(String::from),

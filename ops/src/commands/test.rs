@@ -93,6 +93,8 @@ fn suites() -> Vec<Suite> {
                     "neon-harness",
                     "--test",
                     "logger",
+                    "--test",
+                    "composed",
                 ])),
             ],
         },

@@ -18,6 +18,8 @@ pub enum Artifact {
     /// The logger in Python (components/logger-py, componentize-py). Not in `ALL`: CPython
     /// inside it imports most of WASI, so the capability audit's rules are not its rules.
     PythonLogger,
+    /// processor + the Python logger composed by `wac plug`.
+    ComposedPython,
 }
 
 impl Artifact {
@@ -37,6 +39,7 @@ impl Artifact {
             Artifact::Composed => "processor-composed.wasm",
             Artifact::Pipeline => "pipeline-composed.wasm",
             Artifact::PythonLogger => "logger-py.wasm",
+            Artifact::ComposedPython => "processor-composed-py.wasm",
         }
     }
 

@@ -174,8 +174,19 @@ impl Harness {
         logger_config: &[(&str, &str)],
         data: &[u8],
     ) -> Result<(Result<String, String>, Vec<Entry>)> {
+        self.composed_as(Artifact::Composed, logger_config, data)
+            .await
+    }
+
+    /// A composed pipeline (`Composed` or `ComposedPython`) straight onto the sink.
+    pub async fn composed_as(
+        &self,
+        artifact: Artifact,
+        logger_config: &[(&str, &str)],
+        data: &[u8],
+    ) -> Result<(Result<String, String>, Vec<Entry>)> {
         let (result, state) = self
-            .process(Artifact::Composed, HostState::new(logger_config), data)
+            .process(artifact, HostState::new(logger_config), data)
             .await?;
         Ok((result, state.sink))
     }
