@@ -112,34 +112,9 @@ pub fn run(tool: Tool) -> Result<()> {
         copy(&built_wasm("gateway"), &fused)?;
     }
 
-    step("wac plug: processor + logger -> processor-composed.wasm");
-    run_command(
-        Command::new("wac")
-            .arg("plug")
-            .arg(out.join("processor.wasm"))
-            .arg("--plug")
-            .arg(out.join("logger.wasm"))
-            .arg("-o")
-            .arg(out.join("processor-composed.wasm")),
-        "wac plug (wac missing? run scripts/setup.sh)",
-    )?;
-    sign(&out.join("processor-composed.wasm"), "processor-composed")?;
+    plug(&out, "logger.wasm", "processor-composed")?;
     // The same composition with the Python logger: the processor does not change.
-    step("wac plug: processor + logger-py -> processor-composed-py.wasm");
-    run_command(
-        Command::new("wac")
-            .arg("plug")
-            .arg(out.join("processor.wasm"))
-            .arg("--plug")
-            .arg(out.join("logger-py.wasm"))
-            .arg("-o")
-            .arg(out.join("processor-composed-py.wasm")),
-        "wac plug with the Python logger",
-    )?;
-    sign(
-        &out.join("processor-composed-py.wasm"),
-        "processor-composed-py",
-    )?;
+    plug(&out, "logger-py.wasm", "processor-composed-py")?;
     // The whole request path in one component (the composed wiring deploys this): HTTP in, the
     // processor and logger as function calls, one `sink.write` per request the only call that
     // leaves it.
@@ -226,6 +201,26 @@ fn build_python_logger(root: &Path, out: &Path) -> Result<()> {
         "componentize-py for the Python logger (componentize-py missing? run scripts/setup.sh)",
     )?;
     sign(&artifact, "logger-py")
+}
+
+/// `wac plug`: the processor with `logger` (a file in `out`) plugged into its logging import,
+/// written to `<composed>.wasm` and signed.
+fn plug(out: &Path, logger: &str, composed: &str) -> Result<()> {
+    step(&format!(
+        "wac plug: processor + {logger} -> {composed}.wasm"
+    ));
+    let file = out.join(format!("{composed}.wasm"));
+    run_command(
+        Command::new("wac")
+            .arg("plug")
+            .arg(out.join("processor.wasm"))
+            .arg("--plug")
+            .arg(out.join(logger))
+            .arg("-o")
+            .arg(&file),
+        "wac plug (wac missing? run scripts/setup.sh)",
+    )?;
+    sign(&file, composed)
 }
 
 /// Signs a component in place with Neon's issuer (what wac composes or cargo builds carries no

@@ -174,6 +174,8 @@ impl Settings {
 pub struct Edge {
     pub settings: Settings,
     processes: Processes,
+    /// The credentials its NATS servers, wadm and hub host use.
+    auth: Auth,
 }
 
 impl Edge {
@@ -182,6 +184,7 @@ impl Edge {
         Ok(Self {
             processes: Processes::new(&settings.dir),
             settings,
+            auth: Auth::ensure()?,
         })
     }
 
@@ -224,6 +227,7 @@ impl Edge {
         let edge = Self {
             processes: Processes::new(&settings.dir),
             settings,
+            auth: Auth::ensure()?,
         };
         match edge.start_everything().await {
             Ok(()) => Ok(edge),
@@ -264,7 +268,7 @@ impl Edge {
             "--nats-server".to_string(),
             format!("127.0.0.1:{}", s.nats_port),
             "--nats-creds-file".to_string(),
-            Auth::ensure()?.creds(Role::Wadm).display().to_string(),
+            self.auth.creds(Role::Wadm).display().to_string(),
             "--cleanup-interval".to_string(),
             s.cleanup_s.to_string(),
         ];
@@ -297,15 +301,14 @@ impl Edge {
 
     fn start_hub_nats(&self) -> Result<()> {
         let s = &self.settings;
-        let auth = Auth::ensure()?;
         let (cert, key) = tls::server_cert(
-            auth.dir(),
+            self.auth.dir(),
             &[s.hub_leaf_address()],
             &s.dir.join("nats"),
             "hub-leafnodes",
         )?;
         let conf = s.dir.join("nats/hub.conf");
-        std::fs::write(&conf, nats::hub(s, &auth, &cert, &key)?)?;
+        std::fs::write(&conf, nats::hub(s, &self.auth, &cert, &key)?)?;
         let args = ["-c".to_string(), conf.display().to_string()];
         self.processes
             .spawn("nats-hub", &[], &placed_binary("nats-server")?, &args, &[])
@@ -313,7 +316,7 @@ impl Edge {
 
     fn start_leaf(&self, i: usize) -> Result<()> {
         let conf = self.settings.dir.join(format!("nats/edge-{i}.conf"));
-        std::fs::write(&conf, nats::leaf(&self.settings, i, &Auth::ensure()?))?;
+        std::fs::write(&conf, nats::leaf(&self.settings, i, &self.auth))?;
         let args = ["-c".to_string(), conf.display().to_string()];
         let binary = placed_binary("nats-server")?;
         self.processes.spawn(
@@ -370,12 +373,14 @@ impl Edge {
         // The hub's host connects to the hub with its roles' credentials; an edge host to its
         // own leaf node, which needs none (see nats.rs).
         if node.is_none() {
-            let auth = Auth::ensure()?;
             for (flag, role) in [
                 ("--ctl-creds", Role::Host),
                 ("--rpc-creds", Role::Providers),
             ] {
-                args.extend([flag.to_string(), auth.creds(role).display().to_string()]);
+                args.extend([
+                    flag.to_string(),
+                    self.auth.creds(role).display().to_string(),
+                ]);
             }
         }
         let tmp = s.dir.join("tmp").join(name.trim_start_matches("host-"));

