@@ -87,20 +87,34 @@ impl Run {
 enum Subject {
     Processor,
     Composed,
+    /// The processor composed with the Python logger: the same work as `Composed`, so the two
+    /// rows compare the loggers' languages. Measured when it was built.
+    ComposedPython,
 }
 
 impl Subject {
+    const ALL: [Subject; 3] = [
+        Subject::Processor,
+        Subject::Composed,
+        Subject::ComposedPython,
+    ];
+
     fn file(self) -> &'static str {
         match self {
             Subject::Processor => "processor.wasm",
             Subject::Composed => "processor-composed.wasm",
+            Subject::ComposedPython => "processor-composed-py.wasm",
         }
+    }
+
+    fn optional(self) -> bool {
+        matches!(self, Subject::ComposedPython)
     }
 
     fn host(self) -> &'static str {
         match self {
             Subject::Processor => "cyber:system/logging as a host function that counts calls",
-            Subject::Composed => {
+            Subject::Composed | Subject::ComposedPython => {
                 "cyber:system/sink as a host function that counts entries; a fresh minimal \
                  WasiCtx (nothing inherited), resource table and empty wasi:config per store"
             }
@@ -117,7 +131,10 @@ pub fn run(build_dir: &Path, native_bin: &Path, opts: &Options) -> Result<Coldst
     let mut contenders: Vec<Box<dyn Contender>> = Vec::new();
     for mode in [Mode::Sync, Mode::Async] {
         let engine = wasm_host::engine(mode)?;
-        for subject in [Subject::Processor, Subject::Composed] {
+        for subject in Subject::ALL {
+            if subject.optional() && !build_dir.join(subject.file()).exists() {
+                continue;
+            }
             eprintln!("coldstart: preparing {}", label(subject, mode));
             contenders.push(prepare(&engine, mode, subject, build_dir)?);
         }
@@ -184,6 +201,10 @@ pub fn run(build_dir: &Path, native_bin: &Path, opts: &Options) -> Result<Coldst
                 .to_string(),
             "sync calls on the caller's stack; processor.wasm alone has no logger inside."
                 .to_string(),
+            "processor-composed-py.wasm: the same processor composed with the Python logger \
+             (componentize-py, CPython inside); beside processor-composed.wasm it shows what \
+             the logger's language costs a cold start."
+                .to_string(),
             format!(
                 "{rounds} rounds; each round runs every variant in turn, then the native spawns."
             ),
@@ -246,7 +267,7 @@ fn prepare(
             samples: Samples::default(),
             round_p50: Vec::new(),
         }),
-        Subject::Composed => Box::new(Prepared {
+        Subject::Composed | Subject::ComposedPython => Box::new(Prepared {
             subject,
             mode,
             engine: engine.clone(),
