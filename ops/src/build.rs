@@ -8,6 +8,9 @@
 //!   logger by components/pipeline.wac: what the composed wiring runs)
 //!   build/logger-py.wasm (the logger in Python, components/logger-py, by componentize-py)
 //!   build/processor-composed-py.wasm (processor + the Python logger)
+//!   build/file-sink.wasm, build/env-config.wasm, build/pipeline-standalone.wasm (pipeline-composed
+//!   with file-sink as its sink and env-config as its config, by components/standalone.wac:
+//!   served alone by `wasmtime serve` or wash 2.x, no provider)
 //!   build/neon-logging-provider.par.gz
 //!
 //! Each component is built by `wash build --skip-fetch` (what a wasmCloud user runs;
@@ -27,7 +30,15 @@ use crate::run::{run as run_command, run_logged};
 use crate::say::{info, step};
 use crate::signing;
 
-const COMPONENTS: [&str; 5] = ["processor", "logger", "gateway", "hello", "rogue"];
+const COMPONENTS: [&str; 7] = [
+    "processor",
+    "logger",
+    "gateway",
+    "hello",
+    "rogue",
+    "file-sink",
+    "env-config",
+];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
@@ -118,20 +129,30 @@ pub fn run(tool: Tool) -> Result<()> {
     // The whole request path in one component (the composed wiring deploys this): HTTP in, the
     // processor and logger as function calls, one `sink.write` per request the only call that
     // leaves it.
-    step("wac compose components/pipeline.wac -> pipeline-composed.wasm");
-    let dep = |package: &str, file: &str| format!("neon:{package}={}", out.join(file).display());
-    run_command(
-        Command::new("wac")
-            .arg("compose")
-            .arg(components.join("pipeline.wac"))
-            .args(["--dep", &dep("logger", "logger.wasm")])
-            .args(["--dep", &dep("processor", "processor.wasm")])
-            .args(["--dep", &dep("fused-gateway", "gateway-fused.wasm")])
-            .arg("-o")
-            .arg(out.join("pipeline-composed.wasm")),
-        "wac compose components/pipeline.wac",
+    compose(
+        &components,
+        &out,
+        "pipeline",
+        "pipeline-composed",
+        &[
+            ("logger", "logger.wasm"),
+            ("processor", "processor.wasm"),
+            ("fused-gateway", "gateway-fused.wasm"),
+        ],
     )?;
-    sign(&out.join("pipeline-composed.wasm"), "pipeline-composed")?;
+    // The same pipeline with its sink and config inside: it imports only WASI, so any runtime
+    // with wasi:http serves it alone (`wasmtime serve`, wash 2.x).
+    compose(
+        &components,
+        &out,
+        "standalone",
+        "pipeline-standalone",
+        &[
+            ("pipeline", "pipeline-composed.wasm"),
+            ("file-sink", "file-sink.wasm"),
+            ("env-config", "env-config.wasm"),
+        ],
+    )?;
 
     let artifacts = COMPONENTS
         .iter()
@@ -143,6 +164,7 @@ pub fn run(tool: Tool) -> Result<()> {
                 "processor-composed.wasm",
                 "processor-composed-py.wasm",
                 "pipeline-composed.wasm",
+                "pipeline-standalone.wasm",
             ]
             .map(String::from),
         )
@@ -201,6 +223,35 @@ fn build_python_logger(root: &Path, out: &Path) -> Result<()> {
         "componentize-py for the Python logger (componentize-py missing? run scripts/setup.sh)",
     )?;
     sign(&artifact, "logger-py")
+}
+
+/// `wac compose components/<wac>.wac` with each `neon:<package>` a file in `out`, written to
+/// `out/<composed>.wasm` and signed.
+fn compose(
+    components: &Path,
+    out: &Path,
+    wac: &str,
+    composed: &str,
+    deps: &[(&str, &str)],
+) -> Result<()> {
+    step(&format!(
+        "wac compose components/{wac}.wac -> {composed}.wasm"
+    ));
+    let file = out.join(format!("{composed}.wasm"));
+    let mut command = Command::new("wac");
+    command
+        .arg("compose")
+        .arg(components.join(format!("{wac}.wac")));
+    for (package, dep) in deps {
+        command
+            .arg("--dep")
+            .arg(format!("neon:{package}={}", out.join(dep).display()));
+    }
+    run_command(
+        command.arg("-o").arg(&file),
+        &format!("wac compose components/{wac}.wac"),
+    )?;
+    sign(&file, composed)
 }
 
 /// `wac plug`: the processor with `logger` (a file in `out`) plugged into its logging import,

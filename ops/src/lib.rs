@@ -18,6 +18,7 @@ pub mod run;
 pub mod say;
 pub mod setup;
 pub mod signing;
+pub mod standalone;
 pub mod wait;
 
 pub use ctl::Ctl;

@@ -58,9 +58,22 @@ impl Client {
     }
 
     pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> Result<Reply> {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: impl Into<reqwest::Body>) -> Result<Reply> {
+        self.send(reqwest::Method::PUT, path, body).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<Reply> {
         let response = self
             .http
-            .post(format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base))
             .body(body)
             .send()
             .await?;

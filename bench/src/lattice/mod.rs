@@ -4,7 +4,8 @@
 //!
 //! - `http.json`: wrk at each client count against the three wirings and the linked one behind
 //!   the http-server provider, the hello component (the platform's ceiling) behind each ingress,
-//!   and the native axum service (the anchor);
+//!   the standalone pipeline on `wasmtime serve` and on wash 2.x (beside the lattice, not on
+//!   it), and the native axum service (the anchor);
 //! - `deploy.json`: `wash app deploy` to the first 200 per wiring, and hello scaled 0 -> serving;
 //! - `callcost-linked.json`: one `logging.log` call into the logger component over wRPC.
 //!
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use neon_ops::load::Client;
 use neon_ops::manifest::{render, render_ceiling, Draft};
+use neon_ops::standalone::{Runtime, Served};
 use neon_ops::{free_port, wait, Ingress, Lattice, Wiring};
 
 use crate::schema::{self, CallcostLinked, Deploy, Http};
@@ -113,6 +115,16 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
             .await?;
     }
 
+    // The standalone pipeline on the other runtimes: the same gateway, processor and logger, with
+    // the sink inside the component (a file append per request) instead of a provider.
+    let standalone = neon_ops::paths::build_dir()?.join("pipeline-standalone.wasm");
+    for runtime in Runtime::ALL {
+        eprintln!("==> http: {}", runtime.describe());
+        let served = Served::start(runtime, &standalone, &logs.join(runtime.name())).await?;
+        let url = format!("http://{}/process", served.address);
+        runs.extend(http::measure(runtime.name(), &url, &options.plan, &script).await?);
+    }
+
     eprintln!("==> http: native axum service (the anchor)");
     let native_port = free_port()?;
     let native_log = logs.join("neon.native.jsonl");
@@ -131,6 +143,7 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
             "threads = min(clients, 2); each figure is the median of the repeats, with min and max",
             "each variant is deployed once; its runs follow each other with nothing redeployed in between",
             "ingress: the three wirings and `hello` are served by the host's built-in HTTP server; `provider-ingress` (linked) and `hello-provider-ingress` by the http-server provider",
+            "wasmtime-serve and wash2: build/pipeline-standalone.wasm (the composed pipeline with its sink and config inside) served by `wasmtime serve` and by wash 2.x's `wash dev`, on their defaults; no lattice, no provider",
             "errors = non-2xx answers + socket errors; answers are checked for correctness by scripts/test.sh, not here",
         ]
         .map(String::from)

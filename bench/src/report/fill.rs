@@ -9,13 +9,15 @@ use crate::schema::{Coldstart, Http, HttpRun};
 use crate::stats::{Spread, Summary};
 
 /// The variants of the HTTP figure, in the order tables and the chart show them.
-pub const HTTP_VARIANTS: [&str; 7] = [
+pub const HTTP_VARIANTS: [&str; 9] = [
     "linked",
     "direct",
     "composed",
     "provider-ingress",
     "hello",
     "hello-provider-ingress",
+    "wasmtime-serve",
+    "wash2",
     "native",
 ];
 pub const HTTP_CLIENTS: [u32; 3] = [1, 16, 64];

