@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use neon_ops::load::Client;
 use neon_ops::manifest::{render, render_ceiling, Draft};
-use neon_ops::standalone::{Runtime, Served};
+use neon_ops::standalone::{Runtime, Served, Sink};
 use neon_ops::{free_port, wait, Ingress, Lattice, Wiring};
 
 use crate::schema::{self, CallcostLinked, Deploy, Http};
@@ -120,7 +120,8 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
     let standalone = neon_ops::paths::build_dir()?.join("pipeline-standalone.wasm");
     for runtime in Runtime::ALL {
         eprintln!("==> http: {}", runtime.describe());
-        let served = Served::start(runtime, &standalone, &logs.join(runtime.name())).await?;
+        let work = logs.join(runtime.name());
+        let served = Served::start(runtime, &standalone, &work, Sink::File).await?;
         let url = format!("http://{}/process", served.address);
         runs.extend(http::measure(runtime.name(), &url, &options.plan, &script).await?);
     }
@@ -143,7 +144,7 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
             "threads = min(clients, 2); each figure is the median of the repeats, with min and max",
             "each variant is deployed once; its runs follow each other with nothing redeployed in between",
             "ingress: the three wirings and `hello` are served by the host's built-in HTTP server; `provider-ingress` (linked) and `hello-provider-ingress` by the http-server provider",
-            "wasmtime-serve and wash2: build/pipeline-standalone.wasm (the composed pipeline with its sink and config inside) served by `wasmtime serve` and by wash 2.x's `wash dev`, on their defaults; no lattice, no provider",
+            "wasmtime-serve and wash2: build/pipeline-standalone.wasm (the composed pipeline with its sink and config inside) served by `wasmtime serve` and by wash 2.x's `wash dev`, each with a pool of 4096 core instances (the default 1000 holds 62 requests of this component); no lattice, no provider",
             "errors = non-2xx answers + socket errors; answers are checked for correctness by scripts/test.sh, not here",
         ]
         .map(String::from)
