@@ -1,7 +1,8 @@
 //! The standalone pipeline (build/pipeline-standalone.wasm: the composed pipeline with
-//! file-sink as its sink, importing only WASI) served by runtimes other than a wasmCloud 1.x
-//! lattice: `wasmtime serve`, and wash 2.x (`wash dev`). Each runs it unchanged, as a child of
-//! this process on a free loopback port, records appended to `<work>/records/records.jsonl`.
+//! file-sink as its sink and env-config as its config, importing only WASI) served by runtimes
+//! other than a wasmCloud 1.x lattice: `wasmtime serve`, and wash 2.x (`wash dev`). Each runs it
+//! unchanged, as a child of this process on a free loopback port, its records appended to
+//! `<work>/records/records.jsonl` (or on its stdout).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -21,7 +22,7 @@ use crate::platform;
 /// closed but no response was sent" in its log), none with this.
 const POOL_CORE_INSTANCES: u32 = 4096;
 
-/// Where the component sees the work folder, and the sink file in it.
+/// Where the component sees the records folder, and the sink file in it.
 const GUEST_DIR: &str = "/records";
 const RECORDS: &str = "records.jsonl";
 
