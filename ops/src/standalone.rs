@@ -6,15 +6,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use crate::lattice::stop_processes_naming;
 use crate::load::Client;
 use crate::net::free_port;
 use crate::paths;
 use crate::platform;
+use crate::wait;
 
 /// Core instances each runtime's instance pool may hold. A request instantiates the standalone
 /// pipeline's 16 core modules, so the runtimes' default of 1000 fits 62 requests at once: wash
@@ -82,7 +83,6 @@ pub struct Served {
     pub runtime: Runtime,
     /// `127.0.0.1:<port>`
     pub address: String,
-    pub port: u16,
     /// The sink's JSON lines, as the host sees them (with `Sink::Stdout`, the runtime's stdout).
     pub records: PathBuf,
     /// The runtime's stderr, and its stdout unless that holds the records.
@@ -134,7 +134,13 @@ impl Served {
                 (std::fs::File::create(&file)?, file)
             }
         };
+        // No error backtraces, whatever RUST_BACKTRACE the caller has (1 is common in a Rust
+        // developer's shell). wash 2.10.3 captures one for an error it makes on every request:
+        // ~10 ms of CPU each, one thread at a time (measured: 99 req/s at 16 clients with it,
+        // 2,116 without). And a runtime that fails to start would print one after its error,
+        // pushing the error itself out of the output this shows.
         let child = command
+            .env("RUST_LIB_BACKTRACE", "0")
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(output)
@@ -143,7 +149,6 @@ impl Served {
         let mut served = Served {
             runtime,
             address: format!("127.0.0.1:{port}"),
-            port,
             records,
             log,
             work,
@@ -157,34 +162,39 @@ impl Served {
         Client::at(&self.address, timeout)
     }
 
+    /// Waits for `GET /healthz` to answer 200; a runtime that exits first ends the wait at once.
+    /// Either failure shows the end of the runtime's output.
     async fn wait_answering(&mut self, limit: Duration) -> Result<()> {
         let client = self.client(Duration::from_secs(5))?;
-        let start = Instant::now();
-        loop {
-            if client.get("/healthz").await.is_ok_and(|r| r.status == 200) {
-                return Ok(());
+        let child = self.child.as_mut().context("the runtime was not started")?;
+        let what = format!(
+            "{} answering GET /healthz on {}",
+            self.runtime.describe(),
+            self.address
+        );
+        let exited = wait::until(&what, limit, Duration::from_millis(100), || {
+            let exited = child.try_wait().ok().flatten();
+            let client = client.clone();
+            async move {
+                if exited.is_some() {
+                    return Ok(exited);
+                }
+                match client.get("/healthz").await?.status {
+                    200 => Ok(None),
+                    status => bail!("answered {status}"),
+                }
             }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
-                bail!(
-                    "{} exited ({status}) before answering; its output:\n{}",
-                    self.runtime.describe(),
-                    tail(&self.log)
-                );
-            }
-            if start.elapsed() >= limit {
-                bail!(
-                    "{} did not answer GET /healthz on {} within {limit:?}; its output:\n{}",
-                    self.runtime.describe(),
-                    self.address,
-                    tail(&self.log)
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        })
+        .await
+        .map_err(|e| anyhow!("{e:#}; its output:\n{}", tail(&self.log)))?;
+        if let Some(status) = exited {
+            bail!(
+                "{} exited ({status}) before answering; its output:\n{}",
+                self.runtime.describe(),
+                tail(&self.log)
+            );
         }
+        Ok(())
     }
 }
 
@@ -272,10 +282,6 @@ fn wash_dev(
     let mut command = Command::new(binary);
     command
         .env("HOME", work.join("home"))
-        // With RUST_BACKTRACE=1 (common in a Rust developer's shell) wash 2.10.3 captures a
-        // backtrace for an error it makes on every request: ~10 ms of CPU each, one thread at a
-        // time. Measured: 99 req/s at 16 clients with it, 2,116 without.
-        .env("RUST_LIB_BACKTRACE", "0")
         .env(
             "WASMTIME_POOLING_TOTAL_CORE_INSTANCES",
             POOL_CORE_INSTANCES.to_string(),
@@ -291,4 +297,41 @@ fn tail(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A runtime that cannot load the component exits; the wait ends then, not at its limit,
+    /// and the error carries the runtime's own words.
+    #[tokio::test]
+    async fn a_runtime_that_exits_ends_the_wait_at_once_with_its_output() -> Result<()> {
+        let work = paths::target_dir().join(format!("neon-standalone-test-{}", std::process::id()));
+        std::fs::create_dir_all(&work)?;
+        let not_wasm = work.join("not-a-component.wasm");
+        std::fs::write(&not_wasm, "not wasm")?;
+        let started = std::time::Instant::now();
+        let outcome = Served::start(
+            Runtime::WasmtimeServe,
+            &not_wasm,
+            &work.join("run"),
+            Sink::File,
+        )
+        .await;
+        let took = started.elapsed();
+        let _ = std::fs::remove_dir_all(&work);
+        let error = match outcome {
+            Ok(_) => bail!("wasmtime served a file that is not wasm"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(error.contains("exited"), "{error}");
+        // wasmtime's own reason, not buried under a backtrace.
+        assert!(
+            error.contains("failed to parse WebAssembly module"),
+            "{error}"
+        );
+        assert!(took < Duration::from_secs(60), "took {took:?}: {error}");
+        Ok(())
+    }
 }

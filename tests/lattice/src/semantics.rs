@@ -90,20 +90,32 @@ pub async fn check(client: &Client) -> Result<()> {
 /// log (the 413 is refused before it, the others never route to it), and each log call ends
 /// before the next.
 pub fn expected_records() -> Vec<Record> {
-    let started = record("info", "Initiating data sequence...");
-    let completed = record("info", "Sequence complete.");
-    let rejected = record("warn", "Null data packet received.");
     vec![
-        started.clone(),
-        completed.clone(),
-        started.clone(),
-        rejected,
-        started,
-        completed,
+        started(),
+        completed(),
+        started(),
+        rejected(),
+        started(),
+        completed(),
     ]
 }
 
-pub fn record(level: &str, message: &str) -> Record {
+/// What the processor logs when a request reaches it.
+pub fn started() -> Record {
+    record("info", "Initiating data sequence...")
+}
+
+/// What it logs when it answered with a result.
+pub fn completed() -> Record {
+    record("info", "Sequence complete.")
+}
+
+/// What it logs when it refused an empty payload.
+pub fn rejected() -> Record {
+    record("warn", "Null data packet received.")
+}
+
+fn record(level: &str, message: &str) -> Record {
     Record {
         level: level.to_string(),
         source: SOURCE.to_string(),

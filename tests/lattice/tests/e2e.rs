@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context, Result};
 use neon_lattice_tests::deploy::deploy_wiring;
 use neon_lattice_tests::records::{self, Record};
-use neon_lattice_tests::semantics;
+use neon_lattice_tests::semantics::{self, completed, started};
 use neon_ops::load::{self, Client};
 use neon_ops::{Ingress, Lattice, Rendered, Wiring};
 use tokio::sync::Mutex;
@@ -23,13 +23,6 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 /// The logging provider's binary, as its command line names it: the host unpacks a provider
 /// archive to a file named after its reference, every character but [a-z0-9] made `_`.
 const LOGGING_PROVIDER: &str = "neon_logging_provider_par_gz";
-fn started() -> Record {
-    semantics::record("info", "Initiating data sequence...")
-}
-
-fn completed() -> Record {
-    semantics::record("info", "Sequence complete.")
-}
 
 /// Waits until the sink holds `before + expected.len()` records (bounded) and returns the new ones.
 async fn new_records(log: &std::path::Path, before: usize, expected: usize) -> Result<Vec<Record>> {
