@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use neon_ops::load::Client;
 use neon_ops::manifest::{render, render_ceiling, Draft};
-use neon_ops::standalone::{Runtime, Served, Sink};
+use neon_ops::standalone::{
+    Footprint, Pool, Runtime, Served, Sink, DEFAULT_TOTAL, REQUESTS_AT_ONCE,
+};
 use neon_ops::{free_port, wait, Ingress, Lattice, Wiring};
 
 use crate::schema::{self, CallcostLinked, Deploy, Http};
@@ -118,7 +120,11 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
     // The standalone pipeline on the other runtimes: the same gateway, processor and logger, with
     // the sink inside the component (a file append per request) instead of a provider.
     let standalone = neon_ops::paths::build_dir()?.join("pipeline-standalone.wasm");
+    let footprint = Footprint::of_file(&standalone)?;
+    let pool = Pool::for_component(footprint);
+    let mut served_by = Vec::new();
     for runtime in Runtime::ALL {
+        served_by.push(runtime.describe());
         eprintln!("==> http: {}", runtime.describe());
         let work = logs.join(runtime.name());
         let served = Served::start(runtime, &standalone, &work, Sink::File).await?;
@@ -144,11 +150,24 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
             "threads = min(clients, 2); each figure is the median of the repeats, with min and max",
             "each variant is deployed once; its runs follow each other with nothing redeployed in between",
             "ingress: the three wirings and `hello` are served by the host's built-in HTTP server; `provider-ingress` (linked) and `hello-provider-ingress` by the http-server provider",
-            "wasmtime-serve and wash2: build/pipeline-standalone.wasm (the composed pipeline with its sink and config inside) served by `wasmtime serve` and by wash 2.x's `wash dev`, each with a pool of 4096 core instances (the default 1000 holds 62 requests of this component); no lattice, no provider",
             "errors = non-2xx answers + socket errors; answers are checked for correctness by scripts/test.sh, not here",
         ]
         .map(String::from)
-        .to_vec(),
+        .into_iter()
+        .chain([format!(
+            "wasmtime-serve and wash2: build/pipeline-standalone.wasm (the composed pipeline with its sink and config inside) served by {}; a request takes {} core instances, {} tables and {} memories, so each runtime's instance pool holds {} core instances, {} tables and {} memories ({} requests at once; the default {} of each holds {} requests of this component); no lattice, no provider",
+            served_by.join(" and by "),
+            footprint.core_instances,
+            footprint.tables,
+            footprint.memories,
+            pool.core_instances,
+            pool.tables,
+            pool.memories,
+            REQUESTS_AT_ONCE,
+            DEFAULT_TOTAL,
+            footprint.requests_held_by(DEFAULT_TOTAL),
+        )])
+        .collect(),
     })
 }
 

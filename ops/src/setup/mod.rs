@@ -82,14 +82,12 @@ fn summary() {
         "wac         {}",
         paths::cargo_bin().join("wac").display()
     ));
-    info(&format!(
-        "wasm-tools  {}",
-        paths::neon_bin().join("wasm-tools").display()
-    ));
-    info(&format!(
-        "componentize-py {}",
-        paths::neon_bin().join("componentize-py").display()
-    ));
+    for tool in ["wasm-tools", "componentize-py", "wasmtime", "wash2"] {
+        info(&format!(
+            "{tool:<11} {}",
+            paths::neon_bin().join(tool).display()
+        ));
+    }
     let host = platform::host_version();
     info(&format!(
         "wash up finds nats-server, wadm, v{host}/wasmcloud_host in {}",

