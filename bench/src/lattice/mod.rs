@@ -25,9 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use neon_ops::load::Client;
 use neon_ops::manifest::{render, render_ceiling, Draft};
-use neon_ops::standalone::{
-    Footprint, Pool, Runtime, Served, Sink, DEFAULT_TOTAL, REQUESTS_AT_ONCE,
-};
+use neon_ops::standalone::{Runtime, Served, Sink, DEFAULT_TOTAL, REQUESTS_AT_ONCE};
 use neon_ops::{free_port, wait, Ingress, Lattice, Wiring};
 
 use crate::schema::{self, CallcostLinked, Deploy, Http};
@@ -120,17 +118,19 @@ async fn http_figures(lattice: &Lattice, logs: &Path, options: &Options) -> Resu
     // The standalone pipeline on the other runtimes: the same gateway, processor and logger, with
     // the sink inside the component (a file append per request) instead of a provider.
     let standalone = neon_ops::paths::build_dir()?.join("pipeline-standalone.wasm");
-    let footprint = Footprint::of_file(&standalone)?;
-    let pool = Pool::for_component(footprint);
     let mut served_by = Vec::new();
+    let mut sized = None;
     for runtime in Runtime::ALL {
         served_by.push(runtime.describe());
         eprintln!("==> http: {}", runtime.describe());
         let work = logs.join(runtime.name());
         let served = Served::start(runtime, &standalone, &work, Sink::File).await?;
+        sized = Some((served.footprint, served.pool));
         let url = format!("http://{}/process", served.address);
         runs.extend(http::measure(runtime.name(), &url, &options.plan, &script).await?);
     }
+
+    let (footprint, pool) = sized.context("no standalone runtime was measured")?;
 
     eprintln!("==> http: native axum service (the anchor)");
     let native_port = free_port()?;

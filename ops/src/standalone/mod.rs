@@ -84,6 +84,9 @@ pub struct Served {
     pub records: PathBuf,
     /// The runtime's stderr, and its stdout unless that holds the records.
     pub log: PathBuf,
+    /// What a request takes from the runtime's instance pool, and the pool sized for it.
+    pub footprint: Footprint,
+    pub pool: Pool,
     work: PathBuf,
     child: Option<Child>,
 }
@@ -119,7 +122,8 @@ impl Served {
         let records = work.join("records");
         std::fs::create_dir_all(&records)?;
         let env = config_env(sink);
-        let pool = Pool::for_component(Footprint::of_file(&component)?);
+        let footprint = Footprint::of_file(&component)?;
+        let pool = Pool::for_component(footprint);
         let mut command = match runtime {
             Runtime::WasmtimeServe => {
                 wasmtime_serve(&binary, &component, &records, &env, pool, port)
@@ -151,6 +155,8 @@ impl Served {
             address: format!("127.0.0.1:{port}"),
             records,
             log,
+            footprint,
+            pool,
             work,
             child: Some(child),
         };

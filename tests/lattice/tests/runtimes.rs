@@ -13,7 +13,7 @@ use neon_lattice_tests::records;
 use neon_lattice_tests::semantics;
 use neon_ops::load;
 use neon_ops::paths;
-use neon_ops::standalone::{Footprint, Pool, Runtime, Served, Sink};
+use neon_ops::standalone::{Runtime, Served, Sink};
 use tokio::sync::Mutex;
 
 /// One runtime at a time: the load phase should have the machine to itself.
@@ -80,11 +80,11 @@ async fn unwritable_records_fail_the_request(runtime: Runtime) -> Result<()> {
 
 async fn sustained_128_clients(runtime: Runtime) -> Result<()> {
     let served = serve(runtime, "load", Sink::File).await?;
-    let footprint = Footprint::of_file(&paths::build_dir()?.join("pipeline-standalone.wasm"))?;
     eprintln!(
-        "{}: a request takes {footprint:?} from a pool of {:?}",
+        "{}: a request takes {:?} from a pool of {:?}",
         runtime.name(),
-        Pool::for_component(footprint)
+        served.footprint,
+        served.pool
     );
     let client = served.client(Duration::from_secs(30))?;
     let report = load::run(&client, 128, Duration::from_secs(10), usize::MAX).await;
