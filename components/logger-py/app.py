@@ -78,9 +78,11 @@ class Logging(exports.Logging):
         try:
             sink.write(entries)
         except Err as e:
-            _report(_refusal(len(entries), e.value))
-            # `log` cannot return the error: failing the call is how the caller learns.
-            raise RuntimeError("sink refused a record") from None
+            message = _refusal(len(entries), e.value)
+            _report(message)
+            # `log` cannot return the error: failing the call is how the caller learns, and
+            # the exception's line, the last on stderr, is the reason the caller is given.
+            raise RuntimeError(message) from None
 
 
 class Batch(exports.Batch):

@@ -8,12 +8,13 @@
 pub mod config;
 pub mod provider;
 pub mod record;
+pub mod serve;
 pub mod sink;
 pub mod stats;
 pub mod writer;
 
 use anyhow::Context as _;
-use wasmcloud_provider_sdk::{get_connection, run_provider, serve_provider_exports, HostData};
+use wasmcloud_provider_sdk::{get_connection, run_provider, HostData};
 
 use crate::provider::LoggingProvider;
 use crate::record::Stamp;
@@ -50,7 +51,9 @@ pub async fn run(host_data: &HostData) -> anyhow::Result<()> {
         .get_wrpc_client(connection.provider_key())
         .await
         .context("failed to create the wRPC client")?;
-    serve_provider_exports(&wrpc, provider, shutdown, bindings::serve)
+    let invocations = bindings::serve(&wrpc, provider)
         .await
-        .context("failed to serve the provider's exports")
+        .context("failed to serve the provider's exports")?;
+    serve::serve_invocations(invocations, shutdown).await;
+    Ok(())
 }

@@ -74,7 +74,10 @@ async fn file_and_stream_hold_the_same_records() {
 
         // logging.log, as a processor linked straight to the provider calls it.
         let processor = provider.caller("app-processor", "default").await;
-        processor.log("Sequence complete.", Level::Info).await;
+        processor
+            .log("Sequence complete.", Level::Info)
+            .await
+            .expect("logging.log");
 
         let records = read_records(&logger_file);
         assert_eq!(records.len(), 3, "{records:?}");
@@ -387,9 +390,18 @@ async fn unwritable_file_fails_the_batch_and_the_stream_keeps_none_of_it() {
         assert!(!healthy, "{message}");
         assert!(message.contains("failing[app-logger/default]"), "{message}");
 
-        // logging.log cannot return the error: the drop is counted.
+        // logging.log returns nothing: the call itself fails, with the provider's reason, and
+        // the drop is counted.
         let processor = provider.caller("app-processor", "default").await;
-        processor.log("lost", Level::Critical).await;
+        let failed = processor
+            .log("lost", Level::Critical)
+            .await
+            .expect_err("a log call whose record was not written must fail");
+        let reason = format!("{failed:#}");
+        assert!(
+            reason.contains("record not written") && reason.contains("full.jsonl"),
+            "the caller should learn why: {reason}"
+        );
         let (_, message) = provider.health().await;
         assert!(message.contains("dropped_log_records=1"), "{message}");
         eventually(

@@ -17,7 +17,17 @@ pub async fn deploy_wiring(
 ) -> Result<(Rendered, Client)> {
     let logs = lattice.work_dir().join("logs");
     std::fs::create_dir_all(&logs)?;
-    let rendered = render(wiring, app, free_port()?, &logs)?;
+    deploy_wiring_in(lattice, wiring, app, &logs).await
+}
+
+/// As [`deploy_wiring`], with the sink files in `logs`.
+pub async fn deploy_wiring_in(
+    lattice: &Lattice,
+    wiring: Wiring,
+    app: &str,
+    logs: &std::path::Path,
+) -> Result<(Rendered, Client)> {
+    let rendered = render(wiring, app, free_port()?, logs)?;
     let client = Client::new(rendered.http_port)?;
     lattice.deploy(&rendered, Duration::from_secs(180)).await?;
     client.wait_ready(Duration::from_secs(60)).await?;

@@ -1,8 +1,10 @@
 //! Neon on a real wasmCloud lattice, for the end-to-end tests: a wiring deployed and serving, a
-//! reader for the logging provider's JSON-lines sink, and HTTP spoken by hand for the
-//! hostile-input test. Lattices, manifests and the HTTP client come from neon-ops.
+//! reader for the logging provider's JSON-lines sink, a small disk to fill under it, and HTTP
+//! spoken by hand for the hostile-input test. Lattices, manifests and the HTTP client come from
+//! neon-ops.
 
 pub mod deploy;
 pub mod raw_http;
 pub mod records;
 pub mod semantics;
+pub mod small_disk;

@@ -409,14 +409,15 @@ impl Caller {
             .expect("sink.write transport")
     }
 
-    pub async fn log(&self, message: &str, level: Level) {
+    /// `logging.log`: `Err` when the provider failed the call (its record was not written),
+    /// with the reason it gave.
+    pub async fn log(&self, message: &str, level: Level) -> anyhow::Result<()> {
         let timeout = Duration::from_secs(10);
         let wrpc = self.wrpc.timeout(timeout);
         let call = client::cyber::system::logging::log(&wrpc, self.headers(), message, level);
         tokio::time::timeout(timeout, call)
             .await
             .expect("logging.log got no answer")
-            .expect("logging.log transport");
     }
 }
 
