@@ -9,10 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/patches.sh
 source "$NEON_ROOT/scripts/lib/patches.sh"
 
-# Two set-ups at once would race on cargo installs and on the placed binaries.
-mkdir -p "$NEON_CACHE"
-exec 9>"$NEON_CACHE/setup.lock"
-flock -n 9 || { info "another setup.sh is running; waiting for it"; flock 9; }
+hold_build_lock
 start=$SECONDS
 
 # Installed explicitly: RUSTUP_AUTO_INSTALL=0 on some machines, and 1.95 cannot build the host.

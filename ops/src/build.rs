@@ -193,6 +193,7 @@ fn build_python_logger(root: &Path, out: &Path) -> Result<()> {
         return Ok(());
     }
     let mut command = Command::new(paths::neon_bin().join("componentize-py"));
+    command.current_dir(root);
     // No __pycache__ in the source folder (it would also look like a changed input).
     command.env("PYTHONDONTWRITEBYTECODE", "1");
     // The same WIT the Rust logger is generated from.
@@ -238,8 +239,21 @@ fn compose(
         "wac compose components/{wac}.wac -> {composed}.wasm"
     ));
     let file = out.join(format!("{composed}.wasm"));
+    let inputs = deps
+        .iter()
+        .map(|(_, dep)| out.join(dep))
+        .chain([
+            components.join(format!("{wac}.wac")),
+            signing::issuer_file(),
+        ])
+        .collect::<Vec<_>>();
+    if up_to_date(&file, &inputs) {
+        info("up to date, skipped");
+        return Ok(());
+    }
     let mut command = Command::new("wac");
     command
+        .current_dir(components)
         .arg("compose")
         .arg(components.join(format!("{wac}.wac")));
     for (package, dep) in deps {
@@ -261,8 +275,18 @@ fn plug(out: &Path, logger: &str, composed: &str) -> Result<()> {
         "wac plug: processor + {logger} -> {composed}.wasm"
     ));
     let file = out.join(format!("{composed}.wasm"));
+    let inputs = [
+        out.join("processor.wasm"),
+        out.join(logger),
+        signing::issuer_file(),
+    ];
+    if up_to_date(&file, &inputs) {
+        info("up to date, skipped");
+        return Ok(());
+    }
     run_command(
         Command::new("wac")
+            .current_dir(out)
             .arg("plug")
             .arg(out.join("processor.wasm"))
             .arg("--plug")
@@ -278,12 +302,7 @@ fn plug(out: &Path, logger: &str, composed: &str) -> Result<()> {
 /// signature).
 fn sign(file: &Path, name: &str) -> Result<()> {
     run_logged(
-        Command::new("wash")
-            .envs(signing::wash_env()?.iter().map(|(k, v)| (k, v)))
-            .args(["claims", "sign"])
-            .arg(file)
-            .args(["--name", name, "--destination"])
-            .arg(file),
+        &mut signing::sign_command(file, name)?,
         &paths::target_dir().join(format!("wash-claims-sign-{name}.log")),
         &format!("wash claims sign {}", file.display()),
     )

@@ -148,7 +148,10 @@ impl Ctl {
                 command.args(["--lattice", lattice]);
             }
         }
+        // wash reads project files (wasmcloud.toml) from its working directory: the checkout's,
+        // never whatever directory the user ran a script from.
         command
+            .current_dir(crate::paths::repo_root())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("WASMCLOUD_LATTICE")
             .env_remove("WASMCLOUD_CTL_PORT")

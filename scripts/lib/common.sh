@@ -45,3 +45,12 @@ neon() {
     [[ -x "$NEON_CLI" ]] || die "$NEON_CLI missing: run scripts/setup.sh"
     "$NEON_CLI" "$@"
 }
+
+# Two set-ups or builds at once would race on cargo installs, placed binaries and build/ (a
+# composition half-written by one while the other signs it). Every script that writes them holds
+# this lock until it exits.
+hold_build_lock() {
+    mkdir -p "$NEON_CACHE"
+    exec 9>"$NEON_CACHE/setup.lock"
+    flock -n 9 || { info "another set-up or build is running; waiting for it"; flock 9; }
+}

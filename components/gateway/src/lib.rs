@@ -3,7 +3,9 @@
 //! `POST /process` hands the raw body to `cyber:core/processing.process`: 200 with the result,
 //! 400 with the error text, 413 when the body is over `max_body_bytes` (config, default 1 MiB),
 //! detected while streaming so an oversize upload is never buffered whole. `GET /healthz` is 200
-//! "ok"; a wrong method is 405 with `allow`; anything else 404.
+//! "ok"; `GET /` names the routes (what `wash call` on the gateway reaches: it cannot set a
+//! path), and so does the 405 for any other method there; a wrong method elsewhere is 405 with
+//! `allow`; anything else 404.
 //!
 //! Built with the `fused` feature it is the gateway of the composed pipeline (world
 //! `fused-gateway`): each `process` call is bracketed by the logger's `batch`, so the request's
@@ -47,19 +49,28 @@ use wasi::http::types::{IncomingRequest, Method, ResponseOutparam};
 
 use body::{read_limited, respond, BodyError};
 
+/// The answer to `GET /`.
+const INDEX: &str = "Neon gateway: POST /process with a payload, GET /healthz";
+
 struct Gateway;
 
 impl Guest for Gateway {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
         let path = request.path_with_query().unwrap_or_default();
-        // Routing ignores the query string: `/process?x=1` is still /process.
-        let route = path.split('?').next().unwrap_or_default();
+        // Routing ignores the query string: `/process?x=1` is still /process. A request with no
+        // path at all (what `wash call` sends) is for `/`.
+        let route = match path.split('?').next().unwrap_or_default() {
+            "" => "/",
+            route => route,
+        };
         let method = request.method();
         match (route, method) {
             ("/process", Method::Post) => handle_process(request, out),
             ("/process", _) => respond(out, 405, &[("allow", "POST")], b"Method not allowed"),
             ("/healthz", Method::Get) => respond(out, 200, &[], b"ok"),
             ("/healthz", _) => respond(out, 405, &[("allow", "GET")], b"Method not allowed"),
+            ("/", Method::Get) => respond(out, 200, &[], INDEX.as_bytes()),
+            ("/", _) => respond(out, 405, &[("allow", "GET")], INDEX.as_bytes()),
             _ => respond(out, 404, &[], b"Not found"),
         }
     }

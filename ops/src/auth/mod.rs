@@ -83,7 +83,7 @@ impl Auth {
 
     /// `operator.env`: sourced by a shell, it makes a plain `wash` the lattice's operator
     /// (`wash get`, `wash app`, ... read `WASH_CTL_CREDS`; `wash down` reads
-    /// `WASMCLOUD_CTL_CREDSFILE`).
+    /// `WASMCLOUD_CTL_CREDSFILE`; `wash call` reads `WASH_RPC_CREDS`).
     pub fn operator_env(&self) -> PathBuf {
         self.dir.join("operator.env")
     }
@@ -91,7 +91,7 @@ impl Auth {
     fn write_operator_env(&self) -> Result<()> {
         let creds = self.creds(Role::Operator).display().to_string();
         let text = format!(
-            "# wash as the operator of Neon's lattices on this machine: . {}\nexport WASH_CTL_CREDS=\"{creds}\"\nexport WASMCLOUD_CTL_CREDSFILE=\"{creds}\"\n",
+            "# wash as the operator of Neon's lattices on this machine: . {}\nexport WASH_CTL_CREDS=\"{creds}\"\nexport WASMCLOUD_CTL_CREDSFILE=\"{creds}\"\nexport WASH_RPC_CREDS=\"{creds}\"\n",
             self.operator_env().display()
         );
         if std::fs::read_to_string(self.operator_env()).ok().as_deref() != Some(text.as_str()) {

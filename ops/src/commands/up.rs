@@ -20,6 +20,9 @@ pub struct Args {
     /// The local lattice's NATS port.
     #[arg(long, env = "NEON_NATS_PORT", default_value_t = 4222)]
     nats_port: u16,
+    /// The lattice's name (wash's default: "default").
+    #[arg(long, env = "NEON_LATTICE")]
+    lattice: Option<String>,
     /// Where the logging provider's file sinks write (its `state_dir`).
     #[arg(long, env = "NEON_LOG_DIR", default_value = "/tmp/neon-logs")]
     log_dir: PathBuf,
@@ -27,7 +30,7 @@ pub struct Args {
 
 pub async fn run(args: Args) -> Result<()> {
     let manifest = match args.manifest {
-        Some(path) => std::path::absolute(path)?,
+        Some(path) => manifest_path(&path)?,
         None => repo_root().join("wadm.yaml"),
     };
     let mut draft = Draft::load(&manifest)?;
@@ -39,7 +42,7 @@ pub async fn run(args: Args) -> Result<()> {
     let rendered = draft.absolute_images()?.render(None)?;
     let (app, version) = (&rendered.app, &rendered.version);
     let auth = Auth::ensure()?;
-    let mut ctl = Ctl::new(args.nats_port, None).with_progress();
+    let mut ctl = Ctl::new(args.nats_port, args.lattice.clone()).with_progress();
     for (key, value) in auth.wash_up_env() {
         ctl = ctl.with_env(key, &value);
     }
@@ -57,6 +60,9 @@ pub async fn run(args: Args) -> Result<()> {
         )?;
         let port = args.nats_port.to_string();
         let mut up = vec!["up".to_string(), "-d".into(), "--nats-port".into(), port];
+        if let Some(lattice) = &args.lattice {
+            up.extend(["--lattice".to_string(), lattice.clone()]);
+        }
         let lattice_dir = cache_dir().join("lattice");
         std::fs::create_dir_all(&lattice_dir)?;
         let config = lattice_dir.join(format!("nats-{}.conf", args.nats_port));
@@ -144,10 +150,30 @@ Neon is up ({app} {version}).
   health:    curl http://{address}/healthz
   logs:      {logs}
   status:    . {}   then: wash app status {app}   (wash as the lattice's operator)
-  stop:      scripts/down.sh   (undeploys and runs wash down)",
-        auth.operator_env().display()
+  stop:      {}   (undeploys and runs wash down)",
+        auth.operator_env().display(),
+        repo_root().join("scripts/down.sh").display()
     );
     Ok(())
+}
+
+/// A manifest named on the command line: from the caller's directory, or else from the
+/// checkout's (`manifests/direct.wadm.yaml` works wherever the script is run from).
+fn manifest_path(path: &Path) -> Result<PathBuf> {
+    let from_cwd = std::path::absolute(path)?;
+    if from_cwd.exists() || path.is_absolute() {
+        return Ok(from_cwd);
+    }
+    let from_root = repo_root().join(path);
+    match from_root.exists() {
+        true => Ok(from_root),
+        false => bail!(
+            "no manifest {} (looked in {} and in the checkout {})",
+            path.display(),
+            std::env::current_dir()?.display(),
+            repo_root().display()
+        ),
+    }
 }
 
 /// True when a client without credentials gets in.

@@ -178,6 +178,7 @@ pub fn ensure_http_server_par() -> Result<()> {
     // Signed with Neon's issuer (not ~/.wash/keys); no WIT_DIR, so no WIT gets embedded.
     run_logged(
         Command::new("wash")
+            .current_dir(paths::repo_root())
             .env_remove("WIT_DIR")
             .envs(signing.iter().map(|(k, v)| (k, v)))
             .args([

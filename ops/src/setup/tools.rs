@@ -47,7 +47,13 @@ fn cargo_install(krate: &str, version: &str, bin: &str) -> Result<()> {
     }
     info("compiling from crates.io: several minutes on 2 cores");
     run(
-        Command::new("cargo").args(["install", krate, "--version", version, "--locked"]),
+        Command::new("cargo").current_dir(paths::repo_root()).args([
+            "install",
+            krate,
+            "--version",
+            version,
+            "--locked",
+        ]),
         &format!("cargo install {krate} {version}"),
     )?;
     if !matches() {

@@ -138,9 +138,25 @@ async fn healthz_is_ok() {
     assert_eq!(post.status, 405);
 }
 
+/// What `wash call` on the gateway reaches: it sends every request to `/`.
+#[tokio::test]
+async fn root_names_the_routes() {
+    let reply = send(state(&[]), request("GET", "/", full(""), None)).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.text(),
+        "Neon gateway: POST /process with a payload, GET /healthz"
+    );
+    let post = send(state(&[]), request("POST", "/", full("x"), Some(1))).await;
+    assert_eq!(post.status, 405);
+    assert_eq!(post.headers["allow"], "GET");
+    assert_eq!(post.text(), reply.text());
+    assert!(post.state.processed.is_empty());
+}
+
 #[tokio::test]
 async fn unknown_paths_are_404() {
-    for path in ["/", "/processes", "/process/x", "/nope?x=1"] {
+    for path in ["/processes", "/process/x", "/nope?x=1", "//process"] {
         let reply = send(state(&[]), request("POST", path, full("x"), Some(1))).await;
         assert_eq!(reply.status, 404, "{path}");
     }

@@ -9,6 +9,8 @@ use crate::records::Record;
 
 const MIB: usize = 1 << 20;
 const SOURCE: &str = "neon-processor";
+/// What the gateway answers on `GET /` (components/gateway).
+pub const GATEWAY_INDEX: &str = "Neon gateway: POST /process with a payload, GET /healthz";
 
 enum Method {
     Get,
@@ -68,6 +70,13 @@ fn cases() -> Vec<Case> {
             path: "/healthz",
             status: 200,
             body: Some("ok"),
+        },
+        Case {
+            what: "GET / (the routes)",
+            method: Method::Get,
+            path: "/",
+            status: 200,
+            body: Some(GATEWAY_INDEX),
         },
     ]
 }

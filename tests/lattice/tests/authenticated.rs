@@ -4,12 +4,14 @@
 //! it forges is refused and nothing reaches the sink. The same requests made with the
 //! credentials that may make them are answered, so each refusal is the permission's doing.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 use async_nats::jetstream;
 use neon_lattice_tests::records;
+use neon_lattice_tests::semantics::GATEWAY_INDEX;
 use neon_ops::auth::{Auth, Role, LOG_READER_INBOX, LOG_STREAM};
 use neon_ops::load::Client;
 use neon_ops::manifest::Draft;
@@ -71,6 +73,29 @@ async fn connect_as(
         .connect(format!("127.0.0.1:{}", lattice.nats_port))
         .await
         .with_context(|| format!("connecting as {}", role.name()))
+}
+
+/// `wash call` on the app's HTTP component, in a shell that first sources `operator_env` if
+/// given; its stderr and stdout. The composed wiring's HTTP component is its pipeline.
+fn wash_call(lattice: &Lattice, operator_env: Option<&Path>) -> Result<(String, String)> {
+    let component = format!("{}-pipeline", APP.replace('-', "_"));
+    let script = r#"[ -z "$1" ] || . "$1"; shift; exec wash "$@""#;
+    let output = std::process::Command::new("bash")
+        .args(["-c", script, "bash"])
+        .arg(operator_env.map(Path::as_os_str).unwrap_or_default())
+        .args(["call", &component, "wasi:http/incoming-handler.handle"])
+        .args(["--rpc-host", "127.0.0.1", "--rpc-port"])
+        .arg(lattice.nats_port.to_string())
+        .args(["--lattice", &lattice.name, "--rpc-timeout-ms", "10000"])
+        .env_remove("WASH_RPC_CREDS")
+        .env_remove("WASMCLOUD_RPC_JWT")
+        .env_remove("WASMCLOUD_RPC_SEED")
+        .output()
+        .context("running wash call")?;
+    Ok((
+        String::from_utf8_lossy(&output.stderr).to_string(),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+    ))
 }
 
 /// `sink.write` of one record, as a component linked to the provider would call it.
@@ -178,6 +203,19 @@ async fn only_neons_credentials_get_in_and_the_log_reader_only_reads() -> Result
     lattice
         .wash(&["get", "hosts"], Duration::from_secs(30))
         .await?;
+    // `wash call` as the README shows it: refused without credentials, answered by the gateway
+    // once `operator.env` is sourced.
+    tried += 1;
+    let (refused, said) = wash_call(&lattice, None)?;
+    ensure!(
+        refused.to_lowercase().contains("authorization violation"),
+        "wash call without credentials: {refused} {said}"
+    );
+    let (errors, answer) = wash_call(&lattice, Some(&Auth::ensure()?.operator_env()))?;
+    ensure!(
+        answer.contains(GATEWAY_INDEX) && answer.contains("200"),
+        "wash call with operator.env sourced: {answer} {errors}"
+    );
 
     // The log reader reads the stream: every request's records are there.
     let refusals = Refusals::default();
