@@ -11,6 +11,9 @@ use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// When the request was sent.
+    pub started: Instant,
+    /// When its answer (or error) came.
     pub at: Instant,
     pub ok: bool,
     /// What went wrong (status and body, or the client error), for failures.
@@ -50,6 +53,7 @@ impl Traffic {
                     n += 1;
                     let payload = format!("edge {client_no} {n}");
                     let expected = payload.to_uppercase();
+                    let started = Instant::now();
                     let error = match client.post(&url).body(payload).send().await {
                         Ok(reply) => {
                             let status = reply.status();
@@ -60,6 +64,7 @@ impl Traffic {
                         Err(e) => Some(format!("client error: {e}")),
                     };
                     let outcome = Outcome {
+                        started,
                         at: Instant::now(),
                         ok: error.is_none(),
                         error,
@@ -81,6 +86,14 @@ impl Traffic {
     /// Outcomes so far (a copy).
     pub fn outcomes(&self) -> Vec<Outcome> {
         self.outcomes.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
+    /// Outcomes of requests sent and answered within [from, to).
+    pub fn within(&self, from: Instant, to: Instant) -> Vec<Outcome> {
+        self.outcomes()
+            .into_iter()
+            .filter(|o| o.started >= from && o.at < to)
+            .collect()
     }
 
     /// Outcomes of requests that finished in [from, to).

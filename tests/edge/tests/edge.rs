@@ -1,6 +1,7 @@
 //! Neon across a hub and three edge nodes (scripts/edge.sh), under steady traffic, through
 //! everything an edge deployment lives through: a rollout and a rollback, an edge host killed,
-//! an edge node cut off for 20 s, an edge NATS leaf restarted. After each, the placement must
+//! an edge node cut off for 20 s, an edge NATS leaf restarted, the hub's log stream refusing
+//! records for 10 s (no request may get a 200 then). After each, the placement must
 //! converge back to what manifests/edge.wadm.yaml asks for, with nothing duplicated, and at the
 //! end every request that got a 200 must have its log records in the hub's JetStream stream.
 //!
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use neon_edge_tests::edge::{EdgeLattice, Mode};
+use neon_edge_tests::full_stream;
 use neon_edge_tests::intruder;
 use neon_edge_tests::placement::{self, holder};
 use neon_edge_tests::records::Records;
@@ -25,6 +27,8 @@ const RECORDS_PER_REQUEST: u64 = 2;
 /// After a deploy returns, how long its replaced instances may still be finishing calls: the
 /// host's component handover (2 s by default) and the drain that follows it.
 const ROLLOUT_SETTLE: Duration = Duration::from_secs(5);
+/// How long the hub's log stream refuses every record.
+const REFUSAL: Duration = Duration::from_secs(10);
 
 /// edge.sh and wash are blocking commands; run them off the async workers.
 fn blocking<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -217,6 +221,52 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
         window.reasons()
     ));
 
+    // --- the hub's log stream refuses every record for a while ------------------------------
+    // Nothing can be stored meanwhile, so a request sent and answered inside the window with a
+    // 200 would be a 200 without its records: there must be none, every answer a 5xx that says
+    // why. Then the
+    // stream takes records again and the app serves as before.
+    let refusing = full_stream::refuse_new_records(edge.nats_port).await?;
+    let t0 = Instant::now();
+    tokio::time::sleep(REFUSAL).await;
+    let lifted = Instant::now();
+    refusing.lift().await?;
+    let inside = traffic.within(t0, lifted);
+    let ok_inside = inside.iter().filter(|o| o.ok).count();
+    let reasons: Vec<&String> = inside.iter().filter_map(|o| o.error.as_ref()).collect();
+    // A 5xx naming the refusal: the provider's words travel back through every hop.
+    let not_5xx: Vec<&&String> = reasons
+        .iter()
+        .filter(|e| !(e.starts_with('5') && e.contains("maximum messages exceeded")))
+        .collect();
+    let healthy = traffic
+        .wait_healthy(lifted, 30, Duration::from_secs(60))
+        .await
+        .context("traffic did not recover after the log stream took records again")?;
+    figures.add(format!(
+        "log stream refusing records ({} s): {} requests inside, {ok_inside} x 200, {} x 5xx naming the refusal (first: {:?}); served again {:.1} s after",
+        REFUSAL.as_secs(),
+        inside.len(),
+        reasons.len() - not_5xx.len(),
+        reasons.first(),
+        (healthy.max(lifted) - lifted).as_secs_f64()
+    ));
+    let mut refusal_problems = Vec::new();
+    if inside.is_empty() {
+        refusal_problems.push("no request was sent and answered while the stream refused".into());
+    }
+    if ok_inside > 0 {
+        refusal_problems.push(format!(
+            "{ok_inside} requests got 200 while the stream could store nothing"
+        ));
+    }
+    if !not_5xx.is_empty() {
+        refusal_problems.push(format!(
+            "answers that are not a 5xx naming the refusal: {:?}",
+            &not_5xx[..not_5xx.len().min(3)]
+        ));
+    }
+
     // --- every 200 has its records in JetStream ------------------------------------------------
     let outcomes = traffic.stop().await;
     let ok = outcomes.iter().filter(|o| o.ok).count() as u64;
@@ -245,6 +295,12 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
     }
     if !rollout_failures.is_empty() {
         bail!("{}", rollout_failures.join("; "));
+    }
+    if !refusal_problems.is_empty() {
+        bail!(
+            "while the log stream refused records: {}",
+            refusal_problems.join("; ")
+        );
     }
     Ok(())
 }
