@@ -91,6 +91,18 @@ enum Command {
         #[arg(long)]
         native_service: Option<PathBuf>,
     },
+    /// profile-<variant>.json: where the CPU goes while wrk drives one variant on a private
+    /// lattice (a system-wide `perf record`: by process, kernel entry points, top functions).
+    Profile {
+        /// A wiring (linked, direct, composed, python-logger) or hello (the platform's ceiling).
+        #[arg(long, default_value = "composed")]
+        variant: String,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds of load, all of them profiled.
+        #[arg(long, default_value_t = 12)]
+        duration: u64,
+    },
     /// docs/benchmarks.md and docs/benchmarks.svg from every JSON file in the output dir.
     Report {
         /// Where the report goes. Default: docs/ in the checkout.
@@ -207,6 +219,23 @@ fn run(cli: Cli) -> Result<()> {
                 .enable_all()
                 .build()?
                 .block_on(lattice::run(&options, &out))
+        }
+        Command::Profile {
+            variant,
+            clients,
+            duration,
+        } => {
+            let options = lattice::profile::Options {
+                variant,
+                clients,
+                duration: std::time::Duration::from_secs(duration),
+            };
+            let profile = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(lattice::profile::run(&options, &out))?;
+            lattice::profile::print(&profile);
+            write_json(&out, &format!("profile-{}.json", profile.variant), &profile)
         }
         Command::Report { docs } => {
             let docs = docs.unwrap_or_else(|| root.join("docs"));

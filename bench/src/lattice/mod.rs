@@ -15,6 +15,7 @@
 mod callcost;
 mod deploy;
 mod http;
+pub mod profile;
 mod wrk;
 
 use std::collections::BTreeMap;
