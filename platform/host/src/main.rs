@@ -25,6 +25,7 @@ use wasmcloud_host::wasmbus::{Features, Host};
 use wasmcloud_host::WasmbusHostConfig;
 
 mod link_redelivery;
+mod recycling;
 
 /// What the host reports to the lattice and on `--version`: this package's version.
 const HOST_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -193,6 +194,8 @@ struct Args {
     /// rollout fails no call. 0 drains at once.
     #[arg(long = "component-handover-ms", env = "WASMCLOUD_COMPONENT_HANDOVER_MS", default_value = "2000", value_parser = millis)]
     component_handover: Duration,
+    #[command(flatten)]
+    recycling: recycling::RecyclingArgs,
     #[arg(long = "max-linear-memory-bytes", env = "WASMCLOUD_MAX_LINEAR_MEMORY", default_value_t = 256 << 20)]
     max_linear_memory: u32,
     #[arg(long = "max-component-size-bytes", env = "WASMCLOUD_MAX_COMPONENT_SIZE", default_value_t = 50 << 20)]
@@ -447,6 +450,7 @@ async fn main() -> anyhow::Result<()> {
         version: HOST_VERSION.to_string(),
         max_execution_time: args.max_execution_time,
         component_handover: args.component_handover,
+        instance_recycling: args.recycling.config(),
         max_linear_memory: args.max_linear_memory,
         max_component_size: args.max_component_size,
         max_components: args.max_components,
