@@ -12,11 +12,7 @@ quick=0
 "$NEON_ROOT/scripts/setup.sh"
 
 # wrk drives the HTTP figures; Debian packages it (the one registry besides crates.io we use).
-if ! command -v wrk >/dev/null 2>&1; then
-    step "apt-get install wrk"
-    { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; } ||
-        die "wrk is needed for the HTTP figures: apt-get install wrk"
-fi
+ensure_debian_packages wrk=wrk
 
 start=$SECONDS
 out="$NEON_BUILD/bench"

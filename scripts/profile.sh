@@ -14,15 +14,7 @@ seconds="${3:-12}"
 "$NEON_ROOT/scripts/setup.sh"
 
 # perf and wrk are Debian's packages.
-need=()
-command -v perf >/dev/null 2>&1 || need+=(linux-perf)
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
-if ((${#need[@]})); then
-    step "apt-get install ${need[*]}"
-    { apt-get install -y "${need[@]}" >/dev/null 2>&1 ||
-        { apt-get update >/dev/null && apt-get install -y "${need[@]}" >/dev/null; }; } ||
-        die "needed for the profile: apt-get install ${need[*]}"
-fi
+ensure_debian_packages perf=linux-perf wrk=wrk
 
 cd "$NEON_ROOT"
 step "cargo build --release: neon-bench"

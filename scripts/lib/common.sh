@@ -54,3 +54,17 @@ hold_build_lock() {
     exec 9>"$NEON_CACHE/setup.lock"
     flock -n 9 || { info "another set-up or build is running; waiting for it"; flock 9; }
 }
+
+# Debian packages a script needs (wrk, perf): "COMMAND=PACKAGE" pairs, each package installed
+# only when its command is missing; apt-get update only if the first install cannot find one.
+ensure_debian_packages() {
+    local pair need=()
+    for pair in "$@"; do
+        command -v "${pair%%=*}" >/dev/null 2>&1 || need+=("${pair#*=}")
+    done
+    ((${#need[@]})) || return 0
+    step "apt-get install ${need[*]}"
+    { apt-get install -y "${need[@]}" >/dev/null 2>&1 ||
+        { apt-get update >/dev/null && apt-get install -y "${need[@]}" >/dev/null; }; } ||
+        die "needed here: apt-get install ${need[*]}"
+}

@@ -125,9 +125,9 @@ fn suites() -> Vec<Suite> {
         // Each wiring on its own private `wash up` lattice: HTTP through the host's built-in
         // server (and once through the http-server provider), records in the logging provider's
         // sink, undeploy/redeploy, 1000 sequential requests, 2 x 60 s of 64 clients, a frozen
-        // sink, a killed logging provider, a sink's disk filling up (every wiring); who gets in (credentials and permissions, asked with
-        // plain clients); only signed code runs; hostile HTTP; a rogue component contained
-        // beside Neon. The standalone pipeline on `wasmtime serve` and wash 2.x, asked the same
+        // sink, a killed logging provider, a sink's disk filling up (every wiring); who gets in
+        // (credentials and permissions, asked with plain clients); only signed code runs; hostile
+        // HTTP; a rogue component contained beside Neon. The standalone pipeline on `wasmtime serve` and wash 2.x, asked the same
         // HTTP cases. (The wRPC reply-race stress test is a soak: scripts/soak.sh.)
         Suite {
             key: "lattice",

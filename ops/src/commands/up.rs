@@ -165,15 +165,15 @@ fn manifest_path(path: &Path) -> Result<PathBuf> {
         return Ok(from_cwd);
     }
     let from_root = repo_root().join(path);
-    match from_root.exists() {
-        true => Ok(from_root),
-        false => bail!(
+    if !from_root.exists() {
+        bail!(
             "no manifest {} (looked in {} and in the checkout {})",
             path.display(),
             std::env::current_dir()?.display(),
             repo_root().display()
-        ),
+        );
     }
+    Ok(from_root)
 }
 
 /// True when a client without credentials gets in.

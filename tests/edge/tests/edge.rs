@@ -224,8 +224,7 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
     // --- the hub's log stream refuses every record for a while ------------------------------
     // Nothing can be stored meanwhile, so a request sent and answered inside the window with a
     // 200 would be a 200 without its records: there must be none, every answer a 5xx that says
-    // why. Then the
-    // stream takes records again and the app serves as before.
+    // why. Then the stream takes records again and the app serves as before.
     let refusing = full_stream::refuse_new_records(edge.nats_port).await?;
     let t0 = Instant::now();
     tokio::time::sleep(REFUSAL).await;
