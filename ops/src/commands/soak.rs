@@ -13,7 +13,7 @@ use neon_ops::say::{info, step};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// How many runs (about 40 s each on 2 cores).
+    /// How many runs (about 10 s each on 2 cores).
     #[arg(default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     runs: u32,
 }

@@ -127,8 +127,10 @@ fn suites() -> Vec<Suite> {
         // sink, undeploy/redeploy, 1000 sequential requests, 2 x 60 s of 64 clients, a frozen
         // sink, a killed logging provider, a sink's disk filling up (every wiring); who gets in
         // (credentials and permissions, asked with plain clients); only signed code runs; hostile
-        // HTTP; a rogue component contained beside Neon. The standalone pipeline on `wasmtime serve` and wash 2.x, asked the same
-        // HTTP cases. (The wRPC reply-race stress test is a soak: scripts/soak.sh.)
+        // HTTP; a rogue component contained beside Neon; bodies trickled in over twice the
+        // execution limit (served) and stalled (408). The standalone pipeline on `wasmtime
+        // serve` and wash 2.x, asked the same HTTP cases. (The wRPC reply-race stress test is a
+        // soak: scripts/soak.sh.)
         Suite {
             key: "lattice",
             name: "end to end on a real lattice (every wiring, both ingresses), and on wasmtime serve and wash 2.x",

@@ -24,6 +24,7 @@ use wasmcloud_host::wasmbus::host_config::PolicyService;
 use wasmcloud_host::wasmbus::{Features, Host};
 use wasmcloud_host::WasmbusHostConfig;
 
+mod http_body;
 mod link_redelivery;
 mod recycling;
 
@@ -196,6 +197,8 @@ struct Args {
     component_handover: Duration,
     #[command(flatten)]
     recycling: recycling::RecyclingArgs,
+    #[command(flatten)]
+    http_body: http_body::HttpBodyArgs,
     #[arg(long = "max-linear-memory-bytes", env = "WASMCLOUD_MAX_LINEAR_MEMORY", default_value_t = 256 << 20)]
     max_linear_memory: u32,
     #[arg(long = "max-component-size-bytes", env = "WASMCLOUD_MAX_COMPONENT_SIZE", default_value_t = 50 << 20)]
@@ -451,6 +454,7 @@ async fn main() -> anyhow::Result<()> {
         max_execution_time: args.max_execution_time,
         component_handover: args.component_handover,
         instance_recycling: args.recycling.config(),
+        http_body_limits: args.http_body.limits(),
         max_linear_memory: args.max_linear_memory,
         max_component_size: args.max_component_size,
         max_components: args.max_components,

@@ -4,12 +4,16 @@
 //! The published 0.29.0 routes the replies of all of a client's calls through one task that
 //! could take a reply before the subscription for it was registered; the reply was then dropped
 //! and its call waited forever. Measured on 2 cores with the crate as published: 7 to 39 of the
-//! 200,000 calls hung, in every run; with patches/wrpc-transport-nats-0.29.0.patch, which every
-//! native crate of this workspace builds against, none in most runs.
+//! 200,000 calls hung, in every run. Applying subscriptions before routing messages was not
+//! enough: under load the task could still take a reply while its subscription sat in the
+//! queue, and about one run in five lost 1 to 64 replies. With
+//! patches/wrpc-transport-nats-0.29.0.patch, which every native crate of this workspace builds
+//! against, the queue is emptied before a reply is called unclaimed: 50 runs in a row, none hung.
 //!
-//! A soak, not part of scripts/test.sh: about one run in eight still sees 21 to 64 calls stall
-//! for a minute or more, with their replies sent late rather than dropped, a second cause not
-//! yet found. scripts/soak.sh runs it repeatedly and counts.
+//! A soak, not part of scripts/test.sh: scripts/soak.sh runs it repeatedly and counts. A failed
+//! run says whether the server served the hung calls (their replies were lost, not their
+//! requests), when they were made (one by one, or all in one stall) and what happened to either
+//! connection (a reconnect, a slow consumer).
 
 use std::fs::File;
 use std::net::TcpStream;
@@ -37,11 +41,16 @@ const CALLS: usize = 200_000;
 /// lost its reply.
 const HUNG_AFTER: Duration = Duration::from_secs(5);
 
-#[derive(Clone)]
-struct Echo;
+/// Echoes, counting what it served: a hung call the server never saw lost its request, one it
+/// served lost its reply.
+#[derive(Clone, Default)]
+struct Echo {
+    served: Arc<AtomicUsize>,
+}
 
 impl exports::neon::race::echo::Handler<Option<async_nats::HeaderMap>> for Echo {
     async fn echo(&self, _cx: Option<async_nats::HeaderMap>, x: u64) -> anyhow::Result<u64> {
+        self.served.fetch_add(1, Ordering::Relaxed);
         Ok(x)
     }
 }
@@ -158,6 +167,29 @@ impl Drop for CpuLoad {
     }
 }
 
+/// A connection that notes what happens to it (a reconnect, a slow consumer whose messages the
+/// client dropped) in `events`, with the time since `connect`.
+async fn connect(
+    url: &str,
+    side: &'static str,
+    events: &Arc<std::sync::Mutex<Vec<String>>>,
+) -> async_nats::Client {
+    let events = events.clone();
+    let since = Instant::now();
+    async_nats::ConnectOptions::new()
+        .event_callback(move |event| {
+            let events = events.clone();
+            async move {
+                if let Ok(mut events) = events.lock() {
+                    events.push(format!("{side} at {:.1?}: {event}", since.elapsed()));
+                }
+            }
+        })
+        .connect(url)
+        .await
+        .expect("connecting to nats-server")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "soak: scripts/soak.sh runs it"]
 async fn no_reply_is_lost_under_concurrent_calls() {
@@ -165,11 +197,14 @@ async fn no_reply_is_lost_under_concurrent_calls() {
     let url = format!("nats://127.0.0.1:{}", nats_server.port);
     let prefix = "neon-race";
 
-    let serving = async_nats::connect(&url).await.expect("server connection");
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let serving = connect(&url, "server", &events).await;
     let serving = wrpc_transport_nats::Client::new(serving, prefix, None)
         .await
         .expect("server wRPC client");
-    let invocations = serve(&serving, Echo)
+    let echo = Echo::default();
+    let served = echo.served.clone();
+    let invocations = serve(&serving, echo)
         .await
         .expect("serve the echo interface");
     let mut invocations = futures::stream::select_all(
@@ -185,7 +220,7 @@ async fn no_reply_is_lost_under_concurrent_calls() {
         }
     });
 
-    let calling = async_nats::connect(&url).await.expect("client connection");
+    let calling = connect(&url, "client", &events).await;
     let calling = Arc::new(
         wrpc_transport_nats::Client::new(calling, prefix, None)
             .await
@@ -203,6 +238,9 @@ async fn no_reply_is_lost_under_concurrent_calls() {
     }
 
     let load = CpuLoad::start();
+    let served_before = served.load(Ordering::Relaxed);
+    // When each hung call was made: calls lost one by one, or all at once in one stall.
+    let hung_at = Arc::new(std::sync::Mutex::new(Vec::new()));
     let next = Arc::new(AtomicUsize::new(0));
     let (hung, wrong, failed) = (
         Arc::new(AtomicUsize::new(0)),
@@ -214,6 +252,7 @@ async fn no_reply_is_lost_under_concurrent_calls() {
         .map(|_| {
             let (calling, next) = (calling.clone(), next.clone());
             let (hung, wrong, failed) = (hung.clone(), wrong.clone(), failed.clone());
+            let hung_at = hung_at.clone();
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed) as u64;
@@ -221,8 +260,14 @@ async fn no_reply_is_lost_under_concurrent_calls() {
                         return;
                     }
                     let call = neon::race::echo::echo(calling.as_ref(), None, i);
+                    let made = started.elapsed();
                     match tokio::time::timeout(HUNG_AFTER, call).await {
-                        Err(_) => hung.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => {
+                            if let Ok(mut at) = hung_at.lock() {
+                                at.push(made);
+                            }
+                            hung.fetch_add(1, Ordering::Relaxed)
+                        }
                         Ok(Err(_)) => failed.fetch_add(1, Ordering::Relaxed),
                         Ok(Ok(x)) if x != i => wrong.fetch_add(1, Ordering::Relaxed),
                         Ok(Ok(_)) => 0,
@@ -241,15 +286,22 @@ async fn no_reply_is_lost_under_concurrent_calls() {
         wrong.load(Ordering::Relaxed),
         failed.load(Ordering::Relaxed),
     );
+    let served = served.load(Ordering::Relaxed) - served_before;
+    let hung_at = hung_at.lock().map(|at| at.clone()).unwrap_or_default();
+    let window = match (hung_at.iter().min(), hung_at.iter().max()) {
+        (Some(first), Some(last)) => format!(", made between {first:.1?} and {last:.1?}"),
+        _ => String::new(),
+    };
     eprintln!(
         "{CALLS} wRPC calls from {CONCURRENT_CALLERS} callers under full CPU load in {:.1?}: \
-         {hung} hung, {failed} failed, {wrong} wrong",
+         {hung} hung{window}, {failed} failed, {wrong} wrong; the server served {served}",
         started.elapsed()
     );
     assert_eq!(
         (hung, failed, wrong),
         (0, 0, 0),
-        "calls hung (reply lost), failed, answered wrong; nats-server warnings: {:#?}",
-        nats_server.complaints()
+        "calls hung (reply lost), failed, answered wrong; nats-server warnings: {:#?}; connection events: {:#?}",
+        nats_server.complaints(),
+        events.lock().map(|events| events.clone()).unwrap_or_default()
     );
 }
