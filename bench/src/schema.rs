@@ -182,6 +182,12 @@ pub struct Deploy {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CallcostLinked {
     pub linked_log_call_us: Summary,
+    /// One `sink.write` call into the logging provider: one component -> provider call.
+    #[serde(default)]
+    pub provider_call_us: Option<Summary>,
+    /// One plain NATS request/reply on the same server: the floor for any call over NATS.
+    #[serde(default)]
+    pub nats_request_us: Option<Summary>,
     pub method: String,
     pub notes: Vec<String>,
 }

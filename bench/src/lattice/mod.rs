@@ -7,7 +7,8 @@
 //!   the standalone pipeline on `wasmtime serve` and on wash 2.x (beside the lattice, not on
 //!   it), and the native axum service (the anchor);
 //! - `deploy.json`: `wash app deploy` to the first 200 per wiring, and hello scaled 0 -> serving;
-//! - `callcost-linked.json`: one `logging.log` call into the logger component over wRPC.
+//! - `callcost-linked.json`: one `logging.log` call into the logger component over wRPC, one
+//!   `sink.write` call into the logging provider, one plain NATS request/reply.
 //!
 //! Figures, never assertions. Each file is written with the types the report reads
 //! (crate::schema), so the two halves cannot disagree on a field.
@@ -252,21 +253,40 @@ async fn callcost_figures(lattice: &Lattice, logs: &Path) -> Result<CallcostLink
         .wait_ready(Duration::from_secs(60))
         .await?;
     let logger = component_id(lattice, "-logger").await?;
-    eprintln!("==> callcost: {CALLS} logging.log calls into {logger} over wRPC");
+    let provider = component_id(lattice, "-logging").await?;
     let nats = format!("127.0.0.1:{}", lattice.nats_port);
-    let samples = callcost::linked_log_calls(&nats, &lattice.name, &logger, WARMUP, CALLS).await?;
+    let calls = callcost::Calls {
+        nats_url: &nats,
+        lattice: &lattice.name,
+        warmup: WARMUP,
+        timed: CALLS,
+    };
+    let summarize = |what: &str, samples: Vec<f64>| {
+        let summary = Summary::of(&samples).with_context(|| format!("no {what} was timed"))?;
+        eprintln!(
+            "    {what}: p50 {:.0} µs, p99 {:.0} µs",
+            summary.p50, summary.p99
+        );
+        anyhow::Ok(summary)
+    };
+    eprintln!("==> callcost: {CALLS} logging.log calls into {logger} over wRPC");
+    let log_call = summarize("linked log call", calls.log_calls(&logger).await?)?;
+    eprintln!("==> callcost: {CALLS} sink.write calls into {provider} over wRPC");
+    let provider_call = summarize(
+        "component -> provider call",
+        calls.sink_write_calls(&provider, &logger).await?,
+    )?;
+    eprintln!("==> callcost: {CALLS} plain NATS requests on the same server");
+    let nats_request = summarize("NATS request/reply", calls.nats_requests().await?)?;
     lattice
         .undeploy(&rendered.app, Duration::from_secs(60))
         .await?;
-    let summary = Summary::of(&samples).context("no logging.log call was timed")?;
-    eprintln!(
-        "    linked log call: p50 {:.0} µs, p99 {:.0} µs",
-        summary.p50, summary.p99
-    );
     Ok(CallcostLinked {
-        linked_log_call_us: summary,
-        method: "wRPC client on NATS loopback calling the logger component's cyber:system/logging.log on the real host (linked wiring deployed), sequentially, each call awaited to its empty result; it includes the logger's own awaited sink.write to the logging provider (a second lattice round trip; file sink with fsync never, as the composed side's sink is a no-op)".to_string(),
-        notes: vec![format!("{WARMUP} untimed warm-up calls first")],
+        linked_log_call_us: log_call,
+        provider_call_us: Some(provider_call),
+        nats_request_us: Some(nats_request),
+        method: "wRPC client on NATS loopback, with the host's identity, calling on the real host (linked wiring deployed), sequentially, each call awaited to its result: the logger component's cyber:system/logging.log, which includes the logger's own awaited sink.write to the logging provider (a second lattice round trip; file sink with fsync never, as the composed side's sink is a no-op); the logging provider's cyber:system/sink.write of one record, made as the host makes it for the logger (one component -> provider call); and a plain NATS request/reply to a responder that answers at once, on the same server (the floor for any call over NATS)".to_string(),
+        notes: vec![format!("{WARMUP} untimed warm-up calls first, for each of the three")],
     })
 }
 

@@ -278,18 +278,24 @@ fn callcost(v: &mut Values, inputs: &Inputs) {
     }
     let linked = section(v, "callcost_linked", &inputs.callcost_linked);
     if let Some(l) = linked {
-        let s = &l.linked_log_call_us;
-        v.set(
-            "callcost_linked_figure",
-            format!(
-                "p50 {}, p99 {}, min {}, max {} (n = {})",
-                format::micros(s.p50),
-                format::micros(s.p99),
-                format::micros(s.min),
-                format::micros(s.max),
-                s.n
+        let rows = [
+            (
+                "one `logging.log` call into the logger",
+                Some(&l.linked_log_call_us),
             ),
-        );
+            (
+                "one `sink.write` call into the provider",
+                l.provider_call_us.as_ref(),
+            ),
+            ("one plain NATS request/reply", l.nats_request_us.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(what, s)| {
+            let s = s?;
+            let cells = [s.p50, s.p99, s.min, s.max].map(format::micros).join(" | ");
+            Some(format!("| {what} | {cells} | {} |", s.n))
+        });
+        v.set("callcost_linked_rows", lines(rows));
         v.set("callcost_linked_method", l.method.clone());
         v.set("callcost_linked_notes", notes(&l.notes));
     }

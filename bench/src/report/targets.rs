@@ -8,6 +8,7 @@ use crate::schema::{Http, HttpRun};
 pub const COLDSTART_P50_US: f64 = 10.0;
 pub const COLDSTART_VS_NATIVE: f64 = 80.0;
 pub const CALLCOST_VS_LINKED: f64 = 1000.0;
+pub const PROVIDER_CALL_VS_NATS: f64 = 3.0;
 pub const HTTP_CLIENTS: u32 = 64;
 pub const HTTP_VS_HELLO: f64 = 0.5;
 pub const HTTP_LINKED_VS_HELLO: f64 = 0.25;
@@ -86,6 +87,7 @@ pub fn evaluate(inputs: &Inputs) -> Vec<TargetRow> {
     let mut rows = size_targets(inputs);
     rows.extend(coldstart_targets(inputs));
     rows.push(callcost_target(inputs));
+    rows.push(provider_call_target(inputs));
     rows.extend(http_targets(inputs));
     rows
 }
@@ -199,6 +201,32 @@ fn callcost_target(inputs: &Inputs) -> TargetRow {
             format::ratio(linked_ns / upper)
         ),
         ratio.is_finite() && ratio >= CALLCOST_VS_LINKED,
+    )
+}
+
+fn provider_call_target(inputs: &Inputs) -> TargetRow {
+    let key = "provider_call";
+    let target = format!(
+        "component -> provider call p50 ≤ {PROVIDER_CALL_VS_NATS}× a plain NATS request/reply"
+    );
+    let Some(linked) = inputs.callcost_linked.get() else {
+        return TargetRow::not_measured(key, target, inputs.callcost_linked.absence());
+    };
+    let (Some(call), Some(floor)) = (&linked.provider_call_us, &linked.nats_request_us) else {
+        let why = "not in this callcost-linked.json (measured before the bench timed it)";
+        return TargetRow::not_measured(key, target, why.to_string());
+    };
+    let ratio = call.p50 / floor.p50;
+    TargetRow::judged(
+        key,
+        target,
+        format!(
+            "{} (p50: sink.write {} / NATS request {})",
+            format::ratio(ratio),
+            format::micros(call.p50),
+            format::micros(floor.p50)
+        ),
+        ratio.is_finite() && ratio <= PROVIDER_CALL_VS_NATS,
     )
 }
 
