@@ -32,6 +32,8 @@ use crate::wait;
 pub struct Lattice {
     pub name: String,
     pub nats_port: u16,
+    /// nats-server's monitoring endpoint (`/varz`, `/subsz`) on loopback.
+    pub monitor_port: u16,
     /// What `wash up` printed.
     pub up_output: String,
     ctl: Ctl,
@@ -66,6 +68,16 @@ impl Lattice {
         for binary in ["nats-server", "wadm", &format!("{host_dir}/wasmcloud_host")] {
             std::os::unix::fs::symlink(placed_binary(binary)?, downloads.join(binary))?;
         }
+        // Another build of the host launcher (the profiling build keeps its symbols).
+        if let Some(host) = std::env::var_os("NEON_HOST_BINARY") {
+            let host = Path::new(&host);
+            if !host.is_file() {
+                bail!("NEON_HOST_BINARY {} is not a file", host.display());
+            }
+            let link = downloads.join(&host_dir).join("wasmcloud_host");
+            std::fs::remove_file(&link)?;
+            std::os::unix::fs::symlink(host, &link)?;
+        }
         let nats_port = free_port()?;
         let mut ctl = Ctl::new(nats_port, Some(name.clone()))
             .with_env("WASH_DOWNLOADS_DIR", &downloads)
@@ -77,6 +89,7 @@ impl Lattice {
             ctl,
             name,
             nats_port,
+            monitor_port: free_port()?,
             up_output: String::new(),
             work,
             downed: false,
@@ -87,6 +100,7 @@ impl Lattice {
         let auth_flags = auth.wash_up_flags(
             &lattice.work.join("nats.conf"),
             &lattice.work.join("jetstream"),
+            Some(lattice.monitor_port),
         )?;
         let log = lattice.work.join("host.log").display().to_string();
         let run_label = format!("neon.test={label}");

@@ -10,6 +10,7 @@ pub mod edge;
 pub mod lattice;
 pub mod load;
 pub mod manifest;
+pub mod nats_monitor;
 pub mod net;
 pub mod paths;
 pub mod platform;

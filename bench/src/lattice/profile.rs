@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use neon_ops::load::Client;
 use neon_ops::manifest::{render, render_ceiling};
+use neon_ops::nats_monitor::{NatsCounters, NatsPerRequest};
 use neon_ops::{free_port, Ingress, Lattice, Wiring};
 use serde::Serialize;
 use tokio::process::Command;
@@ -43,13 +44,16 @@ pub struct Profile {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub errors: u64,
+    /// What each request cost nats-server, from its own counters over the load.
+    pub nats_per_request: NatsPerRequest,
     /// Share of all samples per process (its executable's name), largest first.
     pub by_process: Vec<(String, f64)>,
     /// Share of all samples spent in the kernel.
     pub kernel: f64,
     /// Share of all samples under each of [`KERNEL_ENTRIES`], callees included.
     pub kernel_entries: BTreeMap<String, f64>,
-    /// The functions with the most samples of their own, with their process.
+    /// The functions with the most samples of their own, with their process (its executable's
+    /// name, threads summed).
     pub top_functions: Vec<(String, f64)>,
 }
 
@@ -105,8 +109,10 @@ pub async fn run(options: &Options, out: &Path) -> Result<Profile> {
         .arg(options.duration.as_secs().to_string())
         .kill_on_drop(true)
         .output();
+    let before = NatsCounters::read(lattice.monitor_port).await?;
     let load = wrk::run(&url, options.clients, options.duration, &script);
     let (perf, load) = tokio::join!(perf, load);
+    let after = NatsCounters::read(lattice.monitor_port).await?;
     let perf = perf.context("running perf record")?;
     if !perf.status.success() {
         bail!(
@@ -115,10 +121,11 @@ pub async fn run(options: &Options, out: &Path) -> Result<Profile> {
         );
     }
     let load = load?;
+    let nats_per_request = after.per(&before, load.requests);
 
     // Threads are sampled by id; they are summed into their processes while those still run.
-    let by_process = by_process(report(&data, &["--no-children", "--sort", "pid"]).await?);
-    let top_functions = report(&data, &["--no-children", "--sort", "comm,sym"]).await?;
+    let by_process = per_process(report(&data, &["--no-children", "--sort", "pid"]).await?);
+    let top_functions = per_process(report(&data, &["--no-children", "--sort", "pid,sym"]).await?);
     let with_callees = report(&data, &["--children", "--sort", "sym"]).await?;
     let kernel = report(&data, &["--no-children", "--sort", "dso"])
         .await?
@@ -148,6 +155,7 @@ pub async fn run(options: &Options, out: &Path) -> Result<Profile> {
         p50_ms: load.p50_ms,
         p99_ms: load.p99_ms,
         errors: load.errors,
+        nats_per_request,
         by_process: by_process.into_iter().take(TOP).collect(),
         kernel,
         kernel_entries,
@@ -155,12 +163,20 @@ pub async fn run(options: &Options, out: &Path) -> Result<Profile> {
     })
 }
 
-/// Rows keyed `tid:comm` summed per process, named by its executable; largest first.
-fn by_process(threads: Vec<(String, f64)>) -> Vec<(String, f64)> {
+/// Rows keyed `tid:comm` (then any further sort keys) summed per process, named by its
+/// executable; largest first.
+fn per_process(threads: Vec<(String, f64)>) -> Vec<(String, f64)> {
     let mut shares: BTreeMap<String, f64> = BTreeMap::new();
     for (key, share) in threads {
-        let (tid, comm) = key.split_once(':').unwrap_or(("", key.as_str()));
-        *shares.entry(process_name(tid, comm)).or_default() += share;
+        let (thread, rest) = key.split_once(' ').unwrap_or((key.as_str(), ""));
+        let (tid, comm) = thread.split_once(':').unwrap_or(("", thread));
+        let process = process_name(tid, comm);
+        let key = if rest.is_empty() {
+            process
+        } else {
+            format!("{process} {rest}")
+        };
+        *shares.entry(key).or_default() += share;
     }
     let mut rows: Vec<(String, f64)> = shares.into_iter().collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -197,6 +213,11 @@ pub fn print(profile: &Profile) {
         profile.p50_ms,
         profile.p99_ms,
         profile.errors
+    );
+    let nats = &profile.nats_per_request;
+    println!(
+        "nats-server per request: {:.1} messages in, {:.1} out, {:.2} subscription changes",
+        nats.messages_in, nats.messages_out, nats.subscription_changes
     );
     println!("by process (share of all samples):");
     for (process, share) in &profile.by_process {

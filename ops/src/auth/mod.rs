@@ -134,16 +134,25 @@ impl Auth {
     }
 
     /// Writes `config`, a nats-server config for one `wash up` lattice (operator mode, JetStream
-    /// in `store_dir`, no websocket listener), and returns the `wash up` flags that start NATS
+    /// in `store_dir`, no websocket listener, the monitoring endpoint on loopback at
+    /// `monitor_port` if given), and returns the `wash up` flags that start NATS
     /// with it and give the host and its providers their own credentials. wadm's come through
     /// the environment (`wash_up_env`): wash passes its `--nats-credsfile` to wadm only with a
     /// leaf node remote.
-    pub fn wash_up_flags(&self, config: &Path, store_dir: &Path) -> Result<Vec<String>> {
-        let text = format!(
+    pub fn wash_up_flags(
+        &self,
+        config: &Path,
+        store_dir: &Path,
+        monitor_port: Option<u16>,
+    ) -> Result<Vec<String>> {
+        let mut text = format!(
             "{}jetstream {{ store_dir: \"{}\" }}\n",
             self.server_config()?,
             store_dir.display()
         );
+        if let Some(port) = monitor_port {
+            text.push_str(&format!("http: \"127.0.0.1:{port}\"\n"));
+        }
         std::fs::write(config, text).with_context(|| format!("writing {}", config.display()))?;
         let path = |p: PathBuf| p.display().to_string();
         Ok(vec![

@@ -67,7 +67,7 @@ pub async fn run(args: Args) -> Result<()> {
         std::fs::create_dir_all(&lattice_dir)?;
         let config = lattice_dir.join(format!("nats-{}.conf", args.nats_port));
         let store = std::env::temp_dir().join(format!("neon-jetstream-{}", args.nats_port));
-        up.extend(auth.wash_up_flags(&config, &store)?);
+        up.extend(auth.wash_up_flags(&config, &store, None)?);
         up.extend(["--policy-topic".to_string(), policy::TOPIC.to_string()]);
         up.extend(platform::wash_up_flags());
         info(&format!("wash {}", up.join(" ")));

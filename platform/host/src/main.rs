@@ -24,6 +24,7 @@ use wasmcloud_host::wasmbus::host_config::PolicyService;
 use wasmcloud_host::wasmbus::{Features, Host};
 use wasmcloud_host::WasmbusHostConfig;
 
+mod allocator;
 mod http_body;
 mod link_redelivery;
 mod recycling;

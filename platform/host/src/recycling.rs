@@ -46,6 +46,17 @@ pub struct RecyclingArgs {
         default_value_t = 16
     )]
     decommit_batch_size: usize,
+    /// Guard each instance memory with inaccessible pages so compiled code skips its bounds
+    /// checks. Every reuse then protects the pages the last instance grew into again (an
+    /// `mprotect` and a TLB shootdown on every core, per memory, per request); without guards
+    /// a recycled memory stays read/write and each access is checked instead.
+    #[arg(
+        long = "memory-guard-pages",
+        env = "NEON_MEMORY_GUARD_PAGES",
+        default_value_t = false,
+        action = ArgAction::Set
+    )]
+    guard_pages: bool,
 }
 
 impl RecyclingArgs {
@@ -55,6 +66,7 @@ impl RecyclingArgs {
             table_keep_resident: self.table_keep_resident,
             pagemap_scan: self.pagemap_scan,
             decommit_batch_size: self.decommit_batch_size,
+            guard_pages: self.guard_pages,
         }
     }
 }
