@@ -48,7 +48,7 @@ mod tests {
         let text = template::render(TEMPLATE, &fill::values(&inputs, &rows, CHART, "now"))?;
         assert!(!text.contains("{{"), "{text}");
         assert!(
-            text.contains("0 of 10 met, 0 missed, 10 not measured"),
+            text.contains("0 of 11 met, 0 missed, 11 not measured"),
             "{text}"
         );
         assert!(text.contains("No measured target was missed."), "{text}");

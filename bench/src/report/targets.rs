@@ -10,6 +10,8 @@ pub const COLDSTART_VS_NATIVE: f64 = 80.0;
 pub const CALLCOST_VS_LINKED: f64 = 1000.0;
 pub const PROVIDER_CALL_VS_NATS: f64 = 3.0;
 pub const HTTP_CLIENTS: u32 = 64;
+/// The platform's ceiling: hello-world on the host's built-in HTTP server against native axum.
+pub const HTTP_HELLO_VS_NATIVE: f64 = 1.0;
 pub const HTTP_VS_HELLO: f64 = 0.5;
 pub const HTTP_LINKED_VS_HELLO: f64 = 0.25;
 pub const HTTP_VS_NATIVE: f64 = 0.2;
@@ -262,6 +264,26 @@ fn ratio_row(
 }
 
 fn http_targets(inputs: &Inputs) -> Vec<TargetRow> {
+    let mut rows = vec![hello_target(inputs)];
+    rows.extend(composed_targets(inputs));
+    rows
+}
+
+/// hello-world against native axum: what the platform itself costs, with no Neon in it.
+fn hello_target(inputs: &Inputs) -> TargetRow {
+    let c = HTTP_CLIENTS;
+    let key = "hello_vs_native";
+    let target = format!(
+        "hello-world at {c} clients ≥ {} of native req/s",
+        format::percent(HTTP_HELLO_VS_NATIVE)
+    );
+    match inputs.http.get() {
+        Some(http) => ratio_row(http, key, target, ("hello", "native"), HTTP_HELLO_VS_NATIVE),
+        None => TargetRow::not_measured(key, target, inputs.http.absence()),
+    }
+}
+
+fn composed_targets(inputs: &Inputs) -> Vec<TargetRow> {
     let c = HTTP_CLIENTS;
     let targets = [
         (
