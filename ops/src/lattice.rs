@@ -65,18 +65,20 @@ impl Lattice {
         let host_dir = format!("v{}", platform::host_version());
         std::fs::create_dir_all(downloads.join(&host_dir))?;
         std::fs::create_dir_all(&tmp)?;
-        for binary in ["nats-server", "wadm", &format!("{host_dir}/wasmcloud_host")] {
-            std::os::unix::fs::symlink(placed_binary(binary)?, downloads.join(binary))?;
-        }
-        // Another build of the host launcher (the profiling build keeps its symbols).
-        if let Some(host) = std::env::var_os("NEON_HOST_BINARY") {
-            let host = Path::new(&host);
-            if !host.is_file() {
-                bail!("NEON_HOST_BINARY {} is not a file", host.display());
-            }
-            let link = downloads.join(&host_dir).join("wasmcloud_host");
-            std::fs::remove_file(&link)?;
-            std::os::unix::fs::symlink(host, &link)?;
+        let host = format!("{host_dir}/wasmcloud_host");
+        for binary in ["nats-server", "wadm", &host] {
+            let source = match std::env::var_os("NEON_HOST_BINARY") {
+                // Another build of the host launcher (the profiling build keeps its symbols).
+                Some(other) if binary == host => {
+                    let other = PathBuf::from(other);
+                    if !other.is_file() {
+                        bail!("NEON_HOST_BINARY {} is not a file", other.display());
+                    }
+                    other
+                }
+                _ => placed_binary(binary)?,
+            };
+            std::os::unix::fs::symlink(source, downloads.join(binary))?;
         }
         let nats_port = free_port()?;
         let mut ctl = Ctl::new(nats_port, Some(name.clone()))
