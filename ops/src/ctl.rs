@@ -55,6 +55,26 @@ pub struct Running {
     pub name: Option<String>,
     /// Components only.
     pub max_instances: Option<u64>,
+    /// Where it was loaded from (`file:///.../gateway.wasm`): what the host's metrics name.
+    pub image_ref: String,
+}
+
+/// An app as wadm knows it.
+pub struct App {
+    pub name: String,
+    pub deployed_version: Option<String>,
+    /// wadm's word for its state (`deployed`, `reconciling`, `failed`, ...).
+    pub status: String,
+    pub message: String,
+}
+
+/// A link between two lattice entities.
+pub struct LinkInfo {
+    pub source: String,
+    pub target: String,
+    pub name: String,
+    /// `namespace:package/interface,...`
+    pub interfaces: String,
 }
 
 impl Running {
@@ -122,9 +142,11 @@ impl Ctl {
     }
 
     /// An environment variable for every wash this connection runs.
-    pub fn with_env(mut self, key: &str, value: &Path) -> Self {
-        self.env
-            .push((key.to_string(), value.display().to_string()));
+    pub fn with_env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.env.push((
+            key.to_string(),
+            value.as_ref().to_string_lossy().into_owned(),
+        ));
         self
     }
 
@@ -275,6 +297,7 @@ impl Ctl {
                         id: c.id().to_string(),
                         name: c.name().map(str::to_string),
                         max_instances: Some(u64::from(c.max_instances())),
+                        image_ref: c.image_ref().to_string(),
                     })
                     .collect(),
                 providers: inventory
@@ -284,6 +307,7 @@ impl Ctl {
                         id: p.id().to_string(),
                         name: p.name().map(str::to_string),
                         max_instances: None,
+                        image_ref: p.image_ref().unwrap_or_default().to_string(),
                     })
                     .collect(),
             });
@@ -321,6 +345,50 @@ impl Ctl {
             kind,
             message: status.info.message,
         })
+    }
+
+    /// Every app wadm stores, with its deployed version and state.
+    pub async fn apps(&self) -> Result<Vec<App>> {
+        let wadm = self.wadm().await?;
+        let apps = self.ask_wadm("list of apps", wadm.list_manifests()).await?;
+        Ok(apps
+            .into_iter()
+            .map(|a| App {
+                status: serde_json::to_value(a.detailed_status.info.status_type)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| "unknown".into()),
+                message: a.detailed_status.info.message.clone(),
+                deployed_version: a.deployed_version.filter(|v| !v.is_empty()),
+                name: a.name,
+            })
+            .collect())
+    }
+
+    /// Every link the lattice holds.
+    pub async fn links(&self) -> Result<Vec<LinkInfo>> {
+        let answers = self
+            .control()
+            .await?
+            .get_links()
+            .await
+            .map_err(|e| anyhow!("asking the lattice for its links: {e}"))?;
+        Ok(answers
+            .into_data()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|link| LinkInfo {
+                source: link.source_id().to_string(),
+                target: link.target().to_string(),
+                name: link.name().to_string(),
+                interfaces: format!(
+                    "{}:{}/{}",
+                    link.wit_namespace(),
+                    link.wit_package(),
+                    link.interfaces().join(",")
+                ),
+            })
+            .collect())
     }
 
     /// The deployed version of an app, if any.

@@ -34,6 +34,8 @@ pub struct Lattice {
     pub nats_port: u16,
     /// nats-server's monitoring endpoint (`/varz`, `/subsz`) on loopback.
     pub monitor_port: u16,
+    /// The host's Prometheus metrics (`/metrics`) on loopback.
+    pub metrics_port: u16,
     /// What `wash up` printed.
     pub up_output: String,
     ctl: Ctl,
@@ -81,9 +83,11 @@ impl Lattice {
             std::os::unix::fs::symlink(source, downloads.join(binary))?;
         }
         let nats_port = free_port()?;
+        let metrics_port = free_port()?;
         let mut ctl = Ctl::new(nats_port, Some(name.clone()))
             .with_env("WASH_DOWNLOADS_DIR", &downloads)
-            .with_env("TMPDIR", &tmp);
+            .with_env("TMPDIR", &tmp)
+            .with_env("NEON_METRICS_ADDR", format!("127.0.0.1:{metrics_port}"));
         for (key, value) in auth.wash_up_env() {
             ctl = ctl.with_env(key, &value);
         }
@@ -92,6 +96,7 @@ impl Lattice {
             name,
             nats_port,
             monitor_port: free_port()?,
+            metrics_port,
             up_output: String::new(),
             work,
             downed: false,

@@ -15,6 +15,7 @@ pub mod net;
 pub mod paths;
 pub mod platform;
 pub mod policy;
+pub mod prometheus;
 pub mod run;
 pub mod say;
 pub mod setup;

@@ -15,6 +15,8 @@ pub struct Client {
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    /// The request the answer names (its `x-request-id` header).
+    pub request_id: Option<String>,
 }
 
 impl Reply {
@@ -86,6 +88,22 @@ impl Client {
         check(self.post("/process", payload.to_string()).await, payload)
     }
 
+    /// `POST /process` with `payload` and these extra request headers.
+    pub async fn process_with_headers(
+        &self,
+        payload: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply> {
+        let mut request = self
+            .http
+            .post(format!("{}/process", self.base))
+            .body(payload.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::reply(request.send().await?).await
+    }
+
     pub async fn get(&self, path: &str) -> Result<Reply> {
         let response = self.http.get(format!("{}{path}", self.base)).send().await?;
         Self::reply(response).await
@@ -93,8 +111,17 @@ impl Client {
 
     async fn reply(response: reqwest::Response) -> Result<Reply> {
         let status = response.status().as_u16();
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = response.text().await?;
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            request_id,
+        })
     }
 
     /// Waits until `POST /process` answers 200 through the whole pipeline; returns how long the
@@ -140,6 +167,9 @@ pub struct LoadReport {
     pub timed_out: usize,
     /// Latencies of the correct answers.
     pub latencies: Vec<Duration>,
+    /// The request id (`x-request-id`) of every correct answer, and of every failed request.
+    pub ok_ids: Vec<String>,
+    pub failed_ids: Vec<String>,
     /// The longest any request took to end, answered or failed.
     pub slowest: Duration,
     pub elapsed: Duration,
@@ -176,7 +206,8 @@ impl LoadReport {
 }
 
 /// `clients` concurrent clients, each sending `POST /process` back to back with a payload of its
-/// own, for `duration` (or `max_requests` each, whichever comes first).
+/// own, for `duration` (or `max_requests` each, whichever comes first). Each request has an
+/// `x-request-id` of its own, unique to this run, which a correct answer must name again.
 pub async fn run(
     client: &Client,
     clients: usize,
@@ -185,20 +216,25 @@ pub async fn run(
 ) -> LoadReport {
     let start = Instant::now();
     let deadline = start + duration;
+    let run = run_id();
     let report = Arc::new(std::sync::Mutex::new(LoadReport::default()));
     let tasks: Vec<_> = (0..clients)
         .map(|c| {
             let client = client.clone();
             let report = report.clone();
+            let run = run.clone();
             tokio::spawn(async move {
                 let mut i = 0;
                 while Instant::now() < deadline && i < max_requests {
                     let payload = format!("client {c} request {i}");
+                    let id = format!("{run}-{c}-{i}");
                     let sent = Instant::now();
-                    let reply = client.post("/process", payload.clone()).await;
+                    let reply = client
+                        .process_with_headers(&payload, &[("x-request-id", &id)])
+                        .await;
                     let unanswered = reply.is_err();
                     let hung = reply.as_ref().is_err_and(is_timeout);
-                    let outcome = check(reply, &payload);
+                    let outcome = check_named(reply, &payload, &id);
                     let took = sent.elapsed();
                     let mut report = report.lock().unwrap_or_else(|p| p.into_inner());
                     report.slowest = report.slowest.max(took);
@@ -208,9 +244,11 @@ pub async fn run(
                         Ok(()) => {
                             report.ok += 1;
                             report.latencies.push(took);
+                            report.ok_ids.push(id);
                         }
                         Err(e) => {
                             report.failed += 1;
+                            report.failed_ids.push(id);
                             if report.failures.len() < 5 {
                                 report.failures.push(format!("{e:#}"));
                             }
@@ -233,6 +271,28 @@ fn is_timeout(error: &anyhow::Error) -> bool {
     error
         .downcast_ref::<reqwest::Error>()
         .is_some_and(reqwest::Error::is_timeout)
+}
+
+/// A prefix for this run's request ids, so that two runs against the same sink never share one.
+fn run_id() -> String {
+    static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("load-{}-{n}-{nanos:x}", std::process::id())
+}
+
+/// As [`check`], and the answer must name the request it answers.
+fn check_named(reply: Result<Reply>, payload: &str, id: &str) -> Result<()> {
+    let reply = reply.context("request failed")?;
+    if reply.status == 200 && reply.request_id.as_deref() != Some(id) {
+        bail!(
+            "{payload:?}: the answer to request {id} named {:?}",
+            reply.request_id
+        );
+    }
+    check(Ok(reply), payload)
 }
 
 fn check(reply: Result<Reply>, payload: &str) -> Result<()> {

@@ -35,6 +35,10 @@ enum Command {
     Up(commands::up::Args),
     /// Undeploy Neon and stop the local lattice.
     Down(commands::down::Args),
+    /// The records Neon wrote: by request, level and age, followed as they arrive.
+    Logs(commands::logs::Args),
+    /// The lattice at a glance: hosts, apps, components with live rates, links, what is unhealthy.
+    Status(commands::status::Args),
     /// Neon across a hub and N edge nodes on this machine (scripts/edge.sh).
     #[command(subcommand)]
     Edge(commands::edge::Command),
@@ -67,6 +71,8 @@ async fn main() -> ExitCode {
         Command::Fuzz(args) => commands::fuzz::run(args),
         Command::Up(args) => commands::up::run(args).await,
         Command::Down(args) => commands::down::run(args).await,
+        Command::Logs(args) => commands::logs::run(args).await,
+        Command::Status(args) => commands::status::run(args).await,
         Command::Edge(command) => commands::edge::run(command).await,
         Command::PortsFree { ports, hint } => neon_ops::net::ensure_ports_free(&ports, &hint),
         Command::WaitPort { port, limit_s } => {

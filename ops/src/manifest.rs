@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use wadm_types::{ConfigProperty, Manifest, Properties, TraitProperty};
 
+use crate::net::free_port;
 use crate::paths::{build_dir, repo_root};
 
 /// The ways the processor's logging is wired (see README: "Three wirings"), and the ingress.
@@ -89,6 +90,8 @@ pub struct Rendered {
     /// The file sink of the processor's records (empty when the manifest names none).
     pub log_file: PathBuf,
     pub http_port: u16,
+    /// Where the logging provider serves its Prometheus metrics, when the manifest says.
+    pub provider_metrics_port: Option<u16>,
 }
 
 /// A manifest being rendered: the parsed document and the edits made to it.
@@ -284,12 +287,17 @@ impl Draft {
             (Some(dir), Ok(file)) => dir.join(file),
             _ => PathBuf::new(),
         };
+        let provider_metrics_port = self
+            .config_value("metrics_addr")
+            .ok()
+            .and_then(|address| address.rsplit(':').next()?.parse().ok());
         Ok(Rendered {
             app: self.app().to_string(),
             version: self.version()?.to_string(),
             yaml: serde_yaml::to_string(&self.manifest).context("writing the manifest")?,
             log_file,
             http_port,
+            provider_metrics_port,
         })
     }
 }
@@ -321,14 +329,21 @@ fn configs(manifest: &mut Manifest) -> Vec<&mut ConfigProperty> {
     out
 }
 
-/// A wiring's manifest as app `app` on `http_port`, its file sink under `state_dir`.
+/// A wiring's manifest as app `app` on `http_port`, its file sink under `state_dir`, and its
+/// logging provider's metrics on a free loopback port.
 pub fn render(wiring: Wiring, app: &str, http_port: u16, state_dir: &Path) -> Result<Rendered> {
-    Draft::load(&wiring.manifest())?
+    let metrics_addr = format!("127.0.0.1:{}", free_port()?);
+    let mut draft = Draft::load(&wiring.manifest())?;
+    draft
         .set_app(app)
         .set_http_port(http_port)?
-        .set_config_value("state_dir", &state_dir.display().to_string())?
-        .absolute_images()?
-        .render(Some(state_dir))
+        .set_config_value("state_dir", &state_dir.display().to_string())?;
+    if draft.config_value("metrics_addr").is_ok() {
+        draft.set_config_value("metrics_addr", &metrics_addr)?;
+    } else {
+        draft.add_beside("state_dir", "metrics_addr", &metrics_addr)?;
+    }
+    draft.absolute_images()?.render(Some(state_dir))
 }
 
 /// manifests/hello.wadm.yaml, the benchmark's platform ceiling, as app `app` on `http_port`

@@ -64,7 +64,8 @@ ensure_debian_packages() {
     done
     ((${#need[@]})) || return 0
     step "apt-get install ${need[*]}"
-    { apt-get install -y "${need[@]}" >/dev/null 2>&1 ||
-        { apt-get update >/dev/null && apt-get install -y "${need[@]}" >/dev/null; }; } ||
+    { apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+        { apt-get update >/dev/null &&
+            apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }; } ||
         die "needed here: apt-get install ${need[*]}"
 }

@@ -31,6 +31,7 @@ fn record(message: &str, level: Level) -> Record {
         level,
         source: SOURCE.to_string(),
         message: message.to_string(),
+        request: None,
     }
 }
 

@@ -104,16 +104,24 @@ fn declared_length(request: &IncomingRequest) -> Option<u64> {
     std::str::from_utf8(first).ok()?.trim().parse().ok()
 }
 
-/// Sends a `text/plain` response. Errors past this point (the client went away) have no one
-/// left to report to, so they end the response quietly.
-pub fn respond(out: ResponseOutparam, status: u16, headers: &[(&str, &str)], body: &[u8]) {
+/// Sends a `text/plain` response that names the request it answers, when that is known. Errors
+/// past this point (the client went away) have no one left to report to, so they end the
+/// response quietly.
+pub fn respond(
+    out: ResponseOutparam,
+    request_id: Option<&str>,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) {
     let fields = Fields::new();
     let length = body.len().to_string();
     let standard = [
         ("content-type", "text/plain; charset=utf-8"),
         ("content-length", length.as_str()),
     ];
-    for (name, value) in standard.iter().chain(headers) {
+    let id = request_id.map(|id| (crate::request_id::HEADER, id));
+    for (name, value) in standard.iter().chain(id.iter()).chain(headers) {
         // Names and values here are our own constants; they are valid by construction.
         let _ = fields.append(name, value.as_bytes());
     }

@@ -5,7 +5,8 @@
 //! detected while streaming so an oversize upload is never buffered whole. `GET /healthz` is 200
 //! "ok"; `GET /` names the routes (what `wash call` on the gateway reaches: it cannot set a
 //! path), and so does the 405 for any other method there; a wrong method elsewhere is 405 with
-//! `allow`; anything else 404.
+//! `allow`; anything else 404. Every answer names its request in `x-request-id` (see
+//! request_id.rs), the id the request's records carry.
 //!
 //! Built with the `fused` feature it is the gateway of the composed pipeline (world
 //! `fused-gateway`): each `process` call is bracketed by the logger's `batch`, so the request's
@@ -14,6 +15,7 @@
 
 mod body;
 mod config;
+mod request_id;
 
 /// Bindings for one of the two gateway worlds; everything but the world is shared.
 macro_rules! bindings {
@@ -64,8 +66,12 @@ impl Guest for Gateway {
             route => route,
         };
         let method = request.method();
+        let id = request_id::of(&request);
+        let respond = |out, status, headers: &[(&str, &str)], body: &[u8]| {
+            respond(out, id.as_deref(), status, headers, body)
+        };
         match (route, method) {
-            ("/process", Method::Post) => handle_process(request, out),
+            ("/process", Method::Post) => handle_process(request, out, id.as_deref()),
             ("/process", _) => respond(out, 405, &[("allow", "POST")], b"Method not allowed"),
             ("/healthz", Method::Get) => respond(out, 200, &[], b"ok"),
             ("/healthz", _) => respond(out, 405, &[("allow", "GET")], b"Method not allowed"),
@@ -76,25 +82,25 @@ impl Guest for Gateway {
     }
 }
 
-fn handle_process(request: IncomingRequest, out: ResponseOutparam) {
+fn handle_process(request: IncomingRequest, out: ResponseOutparam, id: Option<&str>) {
     let limit = config::max_body_bytes();
     let data = match read_limited(request, limit) {
         Ok(data) => data,
         Err(BodyError::TooLarge) => {
             let message = format!("Payload too large (limit {limit} bytes)");
-            return respond(out, 413, &[], message.as_bytes());
+            return respond(out, id, 413, &[], message.as_bytes());
         }
         Err(BodyError::Unreadable(why)) => {
             let message = format!("Cannot read request body: {why}");
-            return respond(out, 400, &[], message.as_bytes());
+            return respond(out, id, 400, &[], message.as_bytes());
         }
     };
     match process(&data) {
-        Ok(Ok(result)) => respond(out, 200, &[], result.as_bytes()),
-        Ok(Err(message)) => respond(out, 400, &[], message.as_bytes()),
+        Ok(Ok(result)) => respond(out, id, 200, &[], result.as_bytes()),
+        Ok(Err(message)) => respond(out, id, 400, &[], message.as_bytes()),
         Err(unrecorded) => {
             let message = format!("The request's log records were not written: {unrecorded}");
-            respond(out, 500, &[], message.as_bytes())
+            respond(out, id, 500, &[], message.as_bytes())
         }
     }
 }

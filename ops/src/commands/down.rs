@@ -1,12 +1,12 @@
 //! `neon down`: undeploys Neon (so wadm does not bring it back on the next `wash up`) and stops
-//! NATS, the host and wadm with `wash down`, then Neon's policy service.
+//! NATS, the host and wadm with `wash down`, then Neon's policy service and Prometheus.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use neon_ops::paths::cache_dir;
 use neon_ops::say::{info, step};
-use neon_ops::{policy, Ctl};
+use neon_ops::{policy, prometheus, Ctl};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,5 +38,6 @@ pub async fn run(args: Args) -> Result<()> {
         info(line.trim());
     }
     policy::stop_detached(args.nats_port, &cache_dir().join("lattice"));
+    prometheus::stop_detached(&cache_dir().join("lattice").join("prometheus"));
     Ok(())
 }

@@ -125,7 +125,9 @@ fn suites() -> Vec<Suite> {
         // Each wiring on its own private `wash up` lattice: HTTP through the host's built-in
         // server (and once through the http-server provider), records in the logging provider's
         // sink, undeploy/redeploy, 1000 sequential requests, 2 x 60 s of 64 clients, a frozen
-        // sink, a killed logging provider, a sink's disk filling up (every wiring); who gets in
+        // sink, a killed logging provider (every record accounted to its request), a sink's
+        // disk filling up (every wiring); every record naming its request (every wiring); the
+        // metrics read back through a real Prometheus, `neon status` and `neon logs`; who gets in
         // (credentials and permissions, asked with plain clients); only signed code runs; hostile
         // HTTP; a rogue component contained beside Neon; bodies trickled in over twice the
         // execution limit (served) and stalled (408). The standalone pipeline on `wasmtime

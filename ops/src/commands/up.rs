@@ -10,6 +10,7 @@ use neon_ops::auth::Auth;
 use neon_ops::load::Client;
 use neon_ops::manifest::Draft;
 use neon_ops::paths::cache_dir;
+use neon_ops::prometheus::{self, Target};
 use neon_ops::say::{info, step, warn};
 use neon_ops::{net, platform, policy, repo_root, wait, Ctl};
 
@@ -26,7 +27,24 @@ pub struct Args {
     /// Where the logging provider's file sinks write (its `state_dir`).
     #[arg(long, env = "NEON_LOG_DIR", default_value = "/tmp/neon-logs")]
     log_dir: PathBuf,
+    #[command(flatten)]
+    metrics: MetricsArgs,
 }
+
+/// Where the lattice's metrics are served and watched (when `neon up` starts the lattice).
+#[derive(clap::Args)]
+pub struct MetricsArgs {
+    /// The host's Prometheus metrics port on 127.0.0.1.
+    #[arg(long, env = "NEON_METRICS_PORT", default_value_t = 9464)]
+    pub metrics_port: u16,
+    /// The port of the Prometheus that scrapes the host and the logging provider (what
+    /// `neon status` asks).
+    #[arg(long, env = "NEON_PROMETHEUS_PORT", default_value_t = 9090)]
+    pub prometheus_port: u16,
+}
+
+/// How often the lattice's Prometheus scrapes.
+const SCRAPE_EVERY: Duration = Duration::from_secs(5);
 
 pub async fn run(args: Args) -> Result<()> {
     let manifest = match args.manifest {
@@ -48,7 +66,8 @@ pub async fn run(args: Args) -> Result<()> {
     }
 
     step(&format!("lattice on 127.0.0.1:{}", args.nats_port));
-    if ctl.hosts().await.is_ok_and(|hosts| !hosts.is_empty()) {
+    let started_here = !ctl.hosts().await.is_ok_and(|hosts| !hosts.is_empty());
+    if !started_here {
         info("already running, using it");
         if admits_anyone(args.nats_port).await {
             warn("its NATS admits clients without credentials (it was not started by this version of scripts/up.sh): scripts/down.sh, then scripts/up.sh, to run it authenticated");
@@ -70,7 +89,12 @@ pub async fn run(args: Args) -> Result<()> {
         up.extend(auth.wash_up_flags(&config, &store, None)?);
         up.extend(["--policy-topic".to_string(), policy::TOPIC.to_string()]);
         up.extend(platform::wash_up_flags());
-        info(&format!("wash {}", up.join(" ")));
+        let metrics_addr = format!("127.0.0.1:{}", args.metrics.metrics_port);
+        ctl = ctl.with_env("NEON_METRICS_ADDR", &metrics_addr);
+        info(&format!(
+            "NEON_METRICS_ADDR={metrics_addr} wash {}",
+            up.join(" ")
+        ));
         let up: Vec<&str> = up.iter().map(String::as_str).collect();
         ctl.wash(&up, Duration::from_secs(120)).await?;
         ctl.wait_for_hosts(1, Duration::from_secs(60)).await?;
@@ -102,6 +126,10 @@ pub async fn run(args: Args) -> Result<()> {
             .await
             .with_context(|| format!("see: wash app status {app}"))?;
         info("deployed");
+    }
+
+    if started_here {
+        watch(&args.metrics, rendered.provider_metrics_port).await;
     }
 
     step("sample request");
@@ -140,19 +168,28 @@ pub async fn run(args: Args) -> Result<()> {
         }
     }
 
+    let scripts = repo_root().join("scripts");
     let logs = log_file
-        .map(|f| format!("tail -f {}", f.display()))
+        .map(|f| {
+            format!(
+                "{} --follow   (one request: --request <its x-request-id>; the file: {})",
+                scripts.join("logs.sh").display(),
+                f.display()
+            )
+        })
         .unwrap_or_else(|| "in the sinks the manifest names".to_string());
     eprintln!(
         "
 Neon is up ({app} {version}).
-  try it:    curl -X POST --data 'hello' http://{address}/process
+  try it:    curl -i -X POST --data 'hello' http://{address}/process   (its x-request-id names its records)
   health:    curl http://{address}/healthz
   logs:      {logs}
-  status:    . {}   then: wash app status {app}   (wash as the lattice's operator)
+  status:    {}   (hosts, apps, calls/s, errors, p50/p99, links)
+  wash:      . {}   then: wash app status {app}   (wash as the lattice's operator)
   stop:      {}   (undeploys and runs wash down)",
+        scripts.join("status.sh").display(),
         auth.operator_env().display(),
-        repo_root().join("scripts/down.sh").display()
+        scripts.join("down.sh").display()
     );
     Ok(())
 }
@@ -189,4 +226,34 @@ fn line_count(path: &Path) -> usize {
     std::fs::read_to_string(path)
         .map(|text| text.lines().count())
         .unwrap_or(0)
+}
+
+/// A Prometheus beside the lattice `neon up` started, scraping the host and the logging
+/// provider; a lattice without one still runs, so a failure here is a warning.
+async fn watch(metrics: &MetricsArgs, provider_port: Option<u16>) {
+    step(&format!(
+        "prometheus on 127.0.0.1:{} (what neon status reads)",
+        metrics.prometheus_port
+    ));
+    let mut targets = vec![Target {
+        job: "host",
+        port: metrics.metrics_port,
+    }];
+    targets.extend(provider_port.map(|port| Target {
+        job: "provider",
+        port,
+    }));
+    let dir = cache_dir().join("lattice").join("prometheus");
+    match prometheus::start_detached(&dir, &targets, SCRAPE_EVERY, metrics.prometheus_port).await {
+        Ok(()) => info(&format!(
+            "scraping {} every {SCRAPE_EVERY:?} (files in {})",
+            targets
+                .iter()
+                .map(|t| format!("{} 127.0.0.1:{}", t.job, t.port))
+                .collect::<Vec<_>>()
+                .join(", "),
+            dir.display()
+        )),
+        Err(e) => warn(&format!("{e:#}; the lattice runs unwatched")),
+    }
 }

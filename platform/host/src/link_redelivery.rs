@@ -14,6 +14,11 @@
 //! provider may see that third put of a link it has; Neon's logging provider replaces the link in
 //! place, wasmCloud's http-server provider logs that the address mapping already exists and
 //! keeps serving. All of it happens within a second of the provider's start, before traffic.
+//!
+//! When: once the provider answers its health check. The SDK subscribes to health checks and to
+//! link puts together, so from that answer on every link put reaches it; the links the lattice
+//! lists then are exactly those it may have missed. A fixed delay instead lost the race on a
+//! loaded machine, where a provider can take longer than the delay to subscribe.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,10 +35,16 @@ use wasmcloud_host::url::Url;
 /// listener fails to bind, measured).
 const RELEASE: Duration = Duration::from_secs(1);
 
-/// Time for a started provider to subscribe to link puts: it does so right after it connects to
-/// NATS, within milliseconds. Short, so the re-delivery lands before traffic does: the delete
-/// and put briefly take a link down (the http-server provider closes and reopens its listener).
+/// After the first health answer: the provider's other subscriptions, sent right behind the
+/// health one on the same connection, are in place. Short, so the re-delivery lands before
+/// traffic does: the delete and put briefly take a link down (the http-server provider closes
+/// and reopens its listener).
 const SETTLE: Duration = Duration::from_millis(100);
+
+/// How long a started provider may take to answer its first health check, and how often it is
+/// asked meanwhile.
+const HEALTH_WITHIN: Duration = Duration::from_secs(30);
+const HEALTH_EVERY: Duration = Duration::from_millis(250);
 
 /// How to reach the control interface: the host's own ctl connection settings.
 pub struct Settings {
@@ -70,16 +81,23 @@ async fn watch(settings: Settings) -> anyhow::Result<()> {
         .subscribe(subject.clone())
         .await
         .with_context(|| format!("failed to subscribe to {subject}"))?;
-    let ctl = ClientBuilder::new(nats)
-        .lattice(settings.lattice)
+    let ctl = ClientBuilder::new(nats.clone())
+        .lattice(settings.lattice.clone())
         .topic_prefix(settings.topic_prefix)
         .build();
     while let Some(event) = events.next().await {
         let Some(provider_id) = started_here(&event.payload, &settings.host_id) else {
             continue;
         };
-        let ctl = ctl.clone();
+        let (ctl, nats) = (ctl.clone(), nats.clone());
+        let health = wasmcloud_core::rpc::health_subject(&settings.lattice, &provider_id);
         tokio::spawn(async move {
+            if !answers_health_check(&nats, health).await {
+                warn!(
+                    provider_id,
+                    "no health answer within {HEALTH_WITHIN:?}; re-delivering its links anyway"
+                );
+            }
             tokio::time::sleep(SETTLE).await;
             if let Err(e) = redeliver(&ctl, &provider_id).await {
                 warn!(provider_id, "could not re-deliver links: {e:#}");
@@ -87,6 +105,20 @@ async fn watch(settings: Settings) -> anyhow::Result<()> {
         });
     }
     Ok(())
+}
+
+/// Asks the provider's health subject until it answers (true) or [`HEALTH_WITHIN`] passes.
+async fn answers_health_check(nats: &async_nats::Client, subject: String) -> bool {
+    let deadline = tokio::time::Instant::now() + HEALTH_WITHIN;
+    while tokio::time::Instant::now() < deadline {
+        let asked = nats.request(subject.clone(), "{}".into());
+        if let Ok(Ok(_)) = tokio::time::timeout(HEALTH_EVERY, asked).await {
+            return true;
+        }
+        // No responders is an immediate error: wait before asking again.
+        tokio::time::sleep(HEALTH_EVERY).await;
+    }
+    false
 }
 
 /// The provider id of a `provider_started` CloudEvent from this host.

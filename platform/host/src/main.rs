@@ -27,6 +27,7 @@ use wasmcloud_host::WasmbusHostConfig;
 mod allocator;
 mod http_body;
 mod link_redelivery;
+mod metrics;
 mod recycling;
 
 /// What the host reports to the lattice and on `--version`: this package's version.
@@ -200,6 +201,8 @@ struct Args {
     recycling: recycling::RecyclingArgs,
     #[command(flatten)]
     http_body: http_body::HttpBodyArgs,
+    #[command(flatten)]
+    metrics: metrics::MetricsArgs,
     #[arg(long = "max-linear-memory-bytes", env = "WASMCLOUD_MAX_LINEAR_MEMORY", default_value_t = 256 << 20)]
     max_linear_memory: u32,
     #[arg(long = "max-component-size-bytes", env = "WASMCLOUD_MAX_COMPONENT_SIZE", default_value_t = 50 << 20)]
@@ -368,6 +371,9 @@ async fn main() -> anyhow::Result<()> {
             None
         }
     };
+
+    // Before the host is built: it takes its meter from the global provider once.
+    let _metrics = args.metrics.start().await?;
 
     if args.cluster_seed.is_some() || args.cluster_issuers.is_some() {
         // wash passes its context's cluster seed on every `wash up`; the official 1.x host

@@ -17,6 +17,8 @@ pub struct ProviderSettings {
     pub state_dir: PathBuf,
     /// NATS server for the `nats` sink when a link does not name one; `None` = the lattice's.
     pub nats_url: Option<String>,
+    /// Where to serve Prometheus metrics (`GET /metrics`); `None` = not served.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl ProviderSettings {
@@ -35,9 +37,16 @@ impl ProviderSettings {
             }
         };
         let nats_url = non_empty(config.get("nats_url"));
+        let metrics_addr = match non_empty(config.get("metrics_addr")) {
+            None => None,
+            Some(addr) => Some(addr.parse().map_err(|_| {
+                ConfigError::new("metrics_addr", &addr, "must be an IP address and port")
+            })?),
+        };
         Ok(Self {
             state_dir,
             nats_url,
+            metrics_addr,
         })
     }
 }
@@ -422,7 +431,25 @@ mod tests {
         ProviderSettings {
             state_dir: PathBuf::from("/var/neon"),
             nats_url: None,
+            metrics_addr: None,
         }
+    }
+
+    #[test]
+    fn metrics_addr_is_an_ip_and_port() {
+        let settings = |addr: &str| {
+            ProviderSettings::from_config(&HashMap::from([(
+                "metrics_addr".to_string(),
+                addr.to_string(),
+            )]))
+        };
+        assert_eq!(
+            settings("127.0.0.1:9465").unwrap().metrics_addr,
+            Some("127.0.0.1:9465".parse().unwrap())
+        );
+        assert_eq!(settings("").unwrap().metrics_addr, None);
+        let error = settings("localhost").unwrap_err().to_string();
+        assert!(error.contains("metrics_addr"), "{error}");
     }
 
     fn parse(pairs: &[(&str, &str)]) -> Result<LinkSettings, ConfigError> {

@@ -6,6 +6,7 @@
 //! the config keys.
 
 pub mod config;
+pub mod metrics;
 pub mod provider;
 pub mod record;
 pub mod serve;

@@ -2,6 +2,8 @@
 //! on stdin (diagnostics on stderr at the host's log level, RUST_LOG on top; OpenTelemetry
 //! export when the host has it on), then the provider.
 
+mod allocator;
+
 use std::process::ExitCode;
 
 use wasmcloud_provider_sdk::{initialize_observability, load_host_data};

@@ -29,6 +29,8 @@ use crate::writer::{Queue, Shared, Sinks, Writer};
 /// How long a removed link (or shutdown) waits for its queued calls to be written.
 const CLOSE_WITHIN: Duration = Duration::from_secs(10);
 const NATS_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The wRPC header in which a Neon host passes on the request an invocation serves.
+const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// A link as the provider tells links apart: who links, and under which link name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -67,6 +69,8 @@ struct Inner {
     rejected: Mutex<HashMap<LinkKey, String>>,
     /// Connections to `nats_url` overrides, shared by the links that name the same server.
     nats_clients: tokio::sync::Mutex<HashMap<String, async_nats::Client>>,
+    /// The task serving `/metrics`, when the config asks for it.
+    metrics_server: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 #[derive(Clone)]
@@ -83,10 +87,12 @@ impl LoggingProvider {
                 settings: Mutex::new(ProviderSettings {
                     state_dir: std::env::temp_dir().join("neon-logs"),
                     nats_url: None,
+                    metrics_addr: None,
                 }),
                 links: RwLock::default(),
                 rejected: Mutex::default(),
                 nats_clients: tokio::sync::Mutex::default(),
+                metrics_server: Mutex::default(),
             }),
         }
     }
@@ -267,6 +273,15 @@ fn caller(cx: &Option<Context>) -> LinkKey {
     }
 }
 
+/// The request the call was made for, as the host passes it on (`x-request-id`).
+fn request_of(cx: &Option<Context>) -> Option<Arc<str>> {
+    cx.as_ref()?
+        .tracing
+        .get(REQUEST_ID_HEADER)
+        .filter(|id| !id.is_empty())
+        .map(|id| Arc::from(id.as_str()))
+}
+
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -296,6 +311,7 @@ impl SinkHandler<Option<Context>> for LoggingProvider {
         if entries.is_empty() {
             return Ok(Ok(()));
         }
+        let request = request_of(&cx);
         let records = entries
             .into_iter()
             .map(|e| Record {
@@ -308,6 +324,7 @@ impl SinkHandler<Option<Context>> for LoggingProvider {
                     e.source
                 },
                 message: e.message,
+                request: request.clone(),
             })
             .collect();
         Ok(queue.write(records).await)
@@ -327,6 +344,7 @@ impl LoggingHandler<Option<Context>> for LoggingProvider {
                     level: lvl.into(),
                     source: source.clone(),
                     message: msg,
+                    request: request_of(&cx),
                 };
                 (source, queue.write(vec![record]).await)
             }
@@ -336,6 +354,7 @@ impl LoggingHandler<Option<Context>> for LoggingProvider {
         // request, where returning would let it answer as if logged.
         written.map_err(|reason| {
             self.inner.shared.stats.dropped(&source, &reason);
+            self.inner.shared.metrics.dropped();
             anyhow!("record not written: {reason}")
         })
     }
@@ -349,8 +368,22 @@ impl Provider for LoggingProvider {
             provider_id = config.get_provider_id(),
             state_dir = %settings.state_dir.display(),
             nats_url = ?settings.nats_url,
+            metrics_addr = ?settings.metrics_addr,
             "initializing"
         );
+        if let Some(addr) = settings.metrics_addr {
+            // Records matter more than their metrics: a taken address is reported, not fatal.
+            match neon_metrics::serve(addr, self.inner.shared.metrics.registry()).await {
+                Ok(server) => {
+                    if let Ok(mut slot) = self.inner.metrics_server.lock() {
+                        if let Some(old) = slot.replace(server) {
+                            old.abort();
+                        }
+                    }
+                }
+                Err(e) => error!("{e:#}; the provider runs without metrics"),
+            }
+        }
         match self.inner.settings.lock() {
             Ok(mut s) => *s = settings,
             Err(poisoned) => *poisoned.into_inner() = settings,

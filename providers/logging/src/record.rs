@@ -3,6 +3,8 @@
 //! The field set and order are a stable contract documented in the README; readers (jq, a log
 //! shipper, a JetStream consumer) depend on it, so change it only with a new schema version.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 /// Severity, the provider's own copy of `cyber:system/types.level` so that this module (and its
@@ -31,6 +33,8 @@ pub struct Record {
     pub level: Level,
     pub source: String,
     pub message: String,
+    /// The request whose work wrote it (the caller's `x-request-id`), when the call carried one.
+    pub request: Option<Arc<str>>,
 }
 
 /// What the provider adds to every record: where it was written.
@@ -50,6 +54,9 @@ struct Line<'a> {
     host_id: &'a str,
     lattice: &'a str,
     seq: u64,
+    /// Last and only when known, so that lines without one read as before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<&'a str>,
 }
 
 /// Appends `record` to `buf` as one JSON line (terminated by `\n`) and returns the length of the
@@ -66,6 +73,7 @@ pub fn encode_line(buf: &mut Vec<u8>, record: &Record, stamp: &Stamp, seq: u64) 
         host_id: &stamp.host_id,
         lattice: &stamp.lattice,
         seq,
+        request: record.request.as_deref(),
     };
     // Serializing plain strings and integers into a Vec cannot fail (no I/O, no maps with
     // non-string keys); falling back keeps the line valid JSON instead of panicking anyway.
@@ -125,6 +133,7 @@ mod tests {
             level: Level::Warn,
             source: "neon-processor".into(),
             message: message.into(),
+            request: None,
         }
     }
 
@@ -139,6 +148,19 @@ mod tests {
              \"message\":\"hello\",\"host_id\":\"NHOST\",\"lattice\":\"neon\",\"seq\":7}\n"
         );
         assert_eq!(len, text.len() - 1);
+    }
+
+    #[test]
+    fn a_known_request_comes_last() {
+        let mut buf = Vec::new();
+        let mut with_request = record("hello");
+        with_request.request = Some("order-42".into());
+        encode_line(&mut buf, &with_request, &stamp(), 7);
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.ends_with(",\"seq\":7,\"request\":\"order-42\"}\n"),
+            "{text}"
+        );
     }
 
     #[test]

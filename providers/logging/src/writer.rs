@@ -12,13 +12,14 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
+use crate::metrics::Metrics;
 use crate::record::{encode_line, Record, Stamp};
 use crate::sink::{Batch, Sink};
 use crate::stats::Stats;
@@ -38,6 +39,7 @@ pub struct Shared {
     /// `seq` of the record schema: one counter for the whole provider process.
     pub seq: AtomicU64,
     pub stats: Stats,
+    pub metrics: Metrics,
 }
 
 impl Shared {
@@ -46,6 +48,7 @@ impl Shared {
             stamp,
             seq: AtomicU64::new(1),
             stats: Stats::default(),
+            metrics: Metrics::new(),
         }
     }
 }
@@ -191,6 +194,7 @@ impl Committer {
                     "a record is {len} bytes as JSON, more than the {max} bytes a sink of this link takes (the NATS server's max_payload, less room for headers); nothing was written"
                 );
                 self.shared.stats.batch_failed(&self.label, 1, &msg);
+                self.shared.metrics.calls_failed(1);
                 let _ = req.reply.send(Err(msg));
                 continue;
             }
@@ -214,6 +218,7 @@ impl Committer {
                 self.shared
                     .stats
                     .batch_failed(&self.label, callers.len() as u64, e);
+                self.shared.metrics.calls_failed(callers.len() as u64);
                 warn!(link = %self.label, records, error = %e, "batch refused");
             }
         }
@@ -226,9 +231,15 @@ impl Committer {
     /// Every sink in turn; on a failure the sinks before it take the batch back.
     async fn write_all_sinks(&mut self, batch: &Batch) -> Result<(), String> {
         for failed in 0..self.sinks.len() {
-            let Err(mut error) = self.sinks[failed].write(batch).await else {
+            let sink = &mut self.sinks[failed];
+            let started = Instant::now();
+            let written = sink.write(batch).await;
+            let metrics = &self.shared.metrics;
+            let Err(mut error) = written else {
+                metrics.sink_wrote(sink.kind(), batch.lines.len(), started.elapsed());
                 continue;
             };
+            metrics.sink_failed(sink.kind(), started.elapsed());
             for sink in self.sinks[..failed].iter_mut().rev() {
                 if let Err(undo) = sink.undo_last().await {
                     error.push_str("; ");
@@ -282,6 +293,7 @@ mod tests {
             level: Level::Info,
             source: "test".into(),
             message,
+            request: None,
         }
     }
 
@@ -386,6 +398,9 @@ mod tests {
     impl Sink for Probe {
         fn describe(&self) -> String {
             self.name.into()
+        }
+        fn kind(&self) -> &'static str {
+            "probe"
         }
         fn can_undo(&self) -> bool {
             self.can_undo

@@ -11,6 +11,8 @@ use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// The request's `x-request-id`, which its records carry.
+    pub id: String,
     /// When the request was sent.
     pub started: Instant,
     /// When its answer (or error) came.
@@ -38,6 +40,10 @@ impl Traffic {
         let outcomes = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let url = format!("http://127.0.0.1:{http_port}/process");
+        // Request ids unique to this run: the stream may hold an earlier run's records.
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
         let mut workers = Vec::new();
         for client_no in 0..clients {
             // No connection reuse: the http-server provider may close a kept-alive connection
@@ -53,8 +59,15 @@ impl Traffic {
                     n += 1;
                     let payload = format!("edge {client_no} {n}");
                     let expected = payload.to_uppercase();
+                    let id = format!("edge-{run}-{client_no}-{n}");
                     let started = Instant::now();
-                    let error = match client.post(&url).body(payload).send().await {
+                    let sent = client
+                        .post(&url)
+                        .header("x-request-id", &id)
+                        .body(payload)
+                        .send()
+                        .await;
+                    let error = match sent {
                         Ok(reply) => {
                             let status = reply.status();
                             let body = reply.text().await.unwrap_or_default();
@@ -64,6 +77,7 @@ impl Traffic {
                         Err(e) => Some(format!("client error: {e}")),
                     };
                     let outcome = Outcome {
+                        id,
                         started,
                         at: Instant::now(),
                         ok: error.is_none(),

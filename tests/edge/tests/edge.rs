@@ -10,6 +10,7 @@
 //! successor and drains it. The other phases' failure counts are measured, not asserted: a
 //! request in flight on a host that is killed cannot succeed.
 
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -281,6 +282,33 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
     for (subject, count) in records.count_by_subject().await? {
         eprintln!("edge:   {subject}: {count}");
     }
+    // Request by request: each record names the request whose work wrote it, on whichever host.
+    let mut by_request: HashMap<&str, (u64, HashSet<&str>)> = HashMap::new();
+    let all = records.all().await?;
+    for record in &all {
+        if let Some(id) = record.request.as_deref() {
+            let entry = by_request.entry(id).or_default();
+            entry.0 += 1;
+            entry.1.insert(record.host_id.as_str());
+        }
+    }
+    let short: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.ok)
+        .map(|o| o.id.as_str())
+        .filter(|id| by_request.get(id).map_or(0, |(n, _)| *n) != RECORDS_PER_REQUEST)
+        .collect();
+    let hosts: HashSet<&str> = by_request
+        .values()
+        .flat_map(|(_, h)| h.iter().copied())
+        .collect();
+    figures.add(format!(
+        "records by request id: {} of {ok} answered requests have exactly their {RECORDS_PER_REQUEST} records ({} do not, first: {:?}); named records written on {} hosts",
+        ok as usize - short.len(),
+        short.len(),
+        short.first(),
+        hosts.len()
+    ));
 
     eprintln!(
         "\nedge figures (total {:.0} s):",
@@ -291,6 +319,13 @@ async fn neon_rides_out_rollout_host_loss_partition_and_leaf_restart_on_the_edge
     }
     if lost > 0 {
         bail!("{lost} log records of successful requests are missing from the stream");
+    }
+    if !short.is_empty() {
+        bail!(
+            "{} answered requests lack their records (by request id), first: {:?}",
+            short.len(),
+            short.first()
+        );
     }
     if !rollout_failures.is_empty() {
         bail!("{}", rollout_failures.join("; "));

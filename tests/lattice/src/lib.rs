@@ -1,8 +1,9 @@
 //! Neon on a real wasmCloud lattice, for the end-to-end tests: a wiring deployed and serving, a
-//! reader for the logging provider's JSON-lines sink, a small disk to fill under it, and HTTP
-//! spoken by hand for the hostile-input test. Lattices, manifests and the HTTP client come from
+//! reader for the logging provider's JSON-lines sink, the per-request accounting of what a load
+//! left in it, a small disk to fill under it, and HTTP spoken by hand for the hostile-input test. Lattices, manifests and the HTTP client come from
 //! neon-ops.
 
+pub mod accounting;
 pub mod deploy;
 pub mod raw_http;
 pub mod records;

@@ -123,6 +123,7 @@ fn reply(status: u16, body: &[u8]) -> Reply {
     Reply {
         status,
         body: String::from_utf8_lossy(body).into_owned(),
+        request_id: None,
     }
 }
 

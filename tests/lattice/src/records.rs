@@ -14,6 +14,14 @@ pub struct Record {
 /// Every record the sink wrote to `path`, oldest first: the files it rotated out
 /// (`path.<n>` ... `path.1`, see providers/logging/README.md) and then `path` itself.
 pub fn read(path: &Path) -> Result<Vec<Record>> {
+    Ok(read_with_requests(path)?
+        .into_iter()
+        .map(|(record, _)| record)
+        .collect())
+}
+
+/// As [`read`], each record with the request it names (its `request` field), if any.
+pub fn read_with_requests(path: &Path) -> Result<Vec<(Record, Option<String>)>> {
     let rotated = |n: u32| {
         let mut name = path.as_os_str().to_owned();
         name.push(format!(".{n}"));
@@ -29,7 +37,7 @@ pub fn read(path: &Path) -> Result<Vec<Record>> {
 }
 
 /// Every record in one file, in order; an absent file has none.
-fn read_file(path: &Path) -> Result<Vec<Record>> {
+fn read_file(path: &Path) -> Result<Vec<(Record, Option<String>)>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -46,11 +54,12 @@ fn read_file(path: &Path) -> Result<Vec<Record>> {
                     .map(str::to_string)
                     .with_context(|| format!("{}:{}: no {key}", path.display(), n + 1))
             };
-            Ok(Record {
+            let record = Record {
                 level: text("level")?,
                 source: text("source")?,
                 message: text("message")?,
-            })
+            };
+            Ok((record, value["request"].as_str().map(str::to_string)))
         })
         .collect()
 }

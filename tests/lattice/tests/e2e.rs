@@ -11,6 +11,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
+use neon_lattice_tests::accounting::account;
 use neon_lattice_tests::deploy::deploy_wiring;
 use neon_lattice_tests::records::{self, Record};
 use neon_lattice_tests::semantics::{self, completed, started};
@@ -121,10 +122,11 @@ async fn sequential_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<
 }
 
 /// 64 clients for 60 s, 1 s idle, 60 s more: no request failed or hung, every answered
-/// request's two records in the sink exactly once, and the app still answers afterwards.
+/// request's two records in the sink exactly once (accounted by request id), and the app still
+/// answers afterwards.
 async fn sustained_load_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<()> {
     let (rendered, client, before) = deploy(lattice, wiring).await?;
-    let mut answered = 0;
+    let mut answered = load::LoadReport::default();
     for round in 1..=2 {
         if round > 1 {
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -142,21 +144,22 @@ async fn sustained_load_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Res
             report.timed_out,
             report.failures
         );
-        answered += report.ok;
+        answered.ok += report.ok;
+        answered.ok_ids.extend(report.ok_ids);
     }
+    new_records(&rendered.log_file, before, 2 * answered.ok).await?;
+    let all = settled_records(&rendered.log_file).await?;
+    let accounted = account(&all[before..], &answered)?;
+    ensure!(
+        accounted.records == 2 * answered.ok,
+        "{} answered requests left {} records",
+        answered.ok,
+        accounted.records
+    );
     client
         .process_checked("still there")
         .await
         .context("after the load")?;
-    answered += 1;
-    let got = new_records(&rendered.log_file, before, 2 * answered).await?;
-    let starts = got.iter().filter(|r| **r == started()).count();
-    let completes = got.iter().filter(|r| **r == completed()).count();
-    ensure!(
-        got.len() == 2 * answered && starts == answered && completes == answered,
-        "{answered} answered requests left {} records ({starts} starts, {completes} completions)",
-        got.len()
-    );
     Ok(())
 }
 
@@ -218,10 +221,10 @@ async fn frozen_sink_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result
 /// `logging.log` returns only once the logger (or the provider) has written the record, and a
 /// record it could not write fails the call, so the request.
 ///
-/// The sink is counted over the load's window alone, once it has settled and before anything
-/// else is sent: each 200 accounts for exactly one start and one completion record, and what is
-/// left over can only come from failed requests whose write landed before its answer was lost
-/// (at most one of each per failed request). Fewer records than 200s is a loss.
+/// The sink is read over the load's window alone, once it has settled and before anything else
+/// is sent, and accounted request by request (each sends its own `x-request-id`, which its
+/// records carry): each 200 has exactly its start and completion records; a record of a failed
+/// request is one whose write landed before its answer was lost; any other record fails the test.
 async fn provider_killed_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Result<()> {
     let (rendered, client, before) = deploy(lattice, wiring).await?;
     let load = {
@@ -252,34 +255,16 @@ async fn provider_killed_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Re
         "the sink holds {} records, fewer than the {before} it held before the load",
         all.len()
     );
-    let window = &all[before..];
-    let starts = window.iter().filter(|r| **r == started()).count();
-    let completes = window.iter().filter(|r| **r == completed()).count();
-    let others: Vec<_> = window
-        .iter()
-        .filter(|r| **r != started() && **r != completed())
-        .collect();
-    let (ok, failed) = (report.ok, report.failed);
+    let accounted = account(&all[before..], &report)?;
     eprintln!(
-        "{}: {} records in the window: {ok} x 200 account for {} ({ok} starts, {ok} completions); \
-         {failed} failed requests left {} starts and {} completions",
+        "{}: {} records in the window, each of its request: {} x 200 have their 2 each; \
+         {} failed requests left {} starts and {} completions",
         wiring.name(),
-        window.len(),
-        2 * ok,
-        starts.saturating_sub(ok),
-        completes.saturating_sub(ok)
-    );
-    ensure!(
-        others.is_empty(),
-        "records no request of the load makes: {others:?}"
-    );
-    ensure!(
-        starts >= ok && completes >= ok,
-        "{ok} requests got 200 but the sink holds only {starts} start and {completes} completion records: records lost"
-    );
-    ensure!(
-        starts - ok <= failed && completes - ok <= failed && completes <= starts,
-        "{starts} start and {completes} completion records for {ok} x 200 and {failed} failed requests: more than the requests can have written"
+        accounted.records,
+        report.ok,
+        report.failed,
+        accounted.failed_starts,
+        accounted.failed_completions
     );
     client
         .wait_ready(Duration::from_secs(60))
@@ -290,12 +275,12 @@ async fn provider_killed_on_the_lattice(lattice: &Lattice, wiring: Wiring) -> Re
 
 /// Every record in the sink once no new one has come for 2 s (bounded): writes still queued in
 /// the provider when the load ended have landed.
-async fn settled_records(log: &std::path::Path) -> Result<Vec<Record>> {
+async fn settled_records(log: &std::path::Path) -> Result<Vec<(Record, Option<String>)>> {
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = records::read(log)?;
+    let mut seen = records::read_with_requests(log)?;
     loop {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let now = records::read(log)?;
+        let now = records::read_with_requests(log)?;
         if now.len() == seen.len() || Instant::now() >= deadline {
             return Ok(now);
         }

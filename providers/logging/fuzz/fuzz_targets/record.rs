@@ -19,6 +19,7 @@ struct Input {
     host_id: String,
     lattice: String,
     seq: u64,
+    request: Option<String>,
 }
 
 fuzz_target!(|input: Input| {
@@ -28,6 +29,7 @@ fuzz_target!(|input: Input| {
         level,
         source: input.source,
         message: input.message,
+        request: input.request.map(Into::into),
     };
     let stamp = Stamp {
         host_id: input.host_id,
@@ -53,6 +55,7 @@ fuzz_target!(|input: Input| {
     assert_eq!(value["lattice"], stamp.lattice.as_str());
     assert_eq!(value["level"], level.as_str());
     assert_eq!(value["seq"], input.seq);
+    assert_eq!(value["request"].as_str(), record.request.as_deref());
     let ts = value["ts"].as_str().unwrap_or_default();
     assert!(ts.len() == 24 && ts.ends_with('Z'), "timestamp {ts:?}");
 });

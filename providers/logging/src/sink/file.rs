@@ -185,6 +185,10 @@ impl Sink for FileSink {
         format!("file {}", self.settings.path.display())
     }
 
+    fn kind(&self) -> &'static str {
+        "file"
+    }
+
     fn can_undo(&self) -> bool {
         true
     }

@@ -192,6 +192,10 @@ impl Sink for JetStreamSink {
         format!("stream {} ({})", self.stream, self.subject)
     }
 
+    fn kind(&self) -> &'static str {
+        "nats"
+    }
+
     fn can_undo(&self) -> bool {
         true
     }

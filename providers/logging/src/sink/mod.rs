@@ -35,6 +35,9 @@ pub trait Sink: Send {
     /// Names the sink in the writer's log lines (`file /var/neon/app.jsonl`).
     fn describe(&self) -> String;
 
+    /// The sink's kind as the `sinks` config names it (`file`): its metrics' label.
+    fn kind(&self) -> &'static str;
+
     /// Whether [`Sink::undo_last`] can take a batch back; the writer runs these sinks first.
     fn can_undo(&self) -> bool;
 

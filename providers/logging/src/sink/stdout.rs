@@ -19,6 +19,10 @@ impl Sink for Stdout {
         "stdout".into()
     }
 
+    fn kind(&self) -> &'static str {
+        "stdout"
+    }
+
     fn can_undo(&self) -> bool {
         false
     }
