@@ -332,6 +332,26 @@ fn configs(manifest: &mut Manifest) -> Vec<&mut ConfigProperty> {
 /// A wiring's manifest as app `app` on `http_port`, its file sink under `state_dir`, and its
 /// logging provider's metrics on a free loopback port.
 pub fn render(wiring: Wiring, app: &str, http_port: u16, state_dir: &Path) -> Result<Rendered> {
+    draft(wiring, app, http_port, state_dir)?
+        .absolute_images()?
+        .render(Some(state_dir))
+}
+
+/// As [`render`], with a file sink that keeps every file it rotates out (the default keeps 5 of
+/// 64 MiB): for tests that account for every record of a long run.
+pub fn render_keeping_every_record(
+    wiring: Wiring,
+    app: &str,
+    http_port: u16,
+    state_dir: &Path,
+) -> Result<Rendered> {
+    draft(wiring, app, http_port, state_dir)?
+        .add_beside("sinks", "keep", "1000")?
+        .absolute_images()?
+        .render(Some(state_dir))
+}
+
+fn draft(wiring: Wiring, app: &str, http_port: u16, state_dir: &Path) -> Result<Draft> {
     let metrics_addr = format!("127.0.0.1:{}", free_port()?);
     let mut draft = Draft::load(&wiring.manifest())?;
     draft
@@ -343,7 +363,7 @@ pub fn render(wiring: Wiring, app: &str, http_port: u16, state_dir: &Path) -> Re
     } else {
         draft.add_beside("state_dir", "metrics_addr", &metrics_addr)?;
     }
-    draft.absolute_images()?.render(Some(state_dir))
+    Ok(draft)
 }
 
 /// manifests/hello.wadm.yaml, the benchmark's platform ceiling, as app `app` on `http_port`
