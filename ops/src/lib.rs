@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod build;
 pub mod ctl;
+pub mod detached;
 pub mod edge;
 pub mod lattice;
 pub mod load;

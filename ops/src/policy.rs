@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::auth::{Auth, Role};
-use crate::{paths, signing, wait};
+use crate::{detached, paths, signing, wait};
 
 /// The topic the hosts ask on (the policy user may only listen under `wasmcloud.policy.`).
 pub const TOPIC: &str = "wasmcloud.policy.neon";
@@ -62,7 +62,7 @@ pub fn start(nats_port: u16, log: &Path) -> Result<Child> {
 pub fn start_detached(nats_port: u16, dir: &Path) -> Result<PathBuf> {
     use std::os::unix::process::CommandExt as _;
     let (pid_file, log) = detached_files(nats_port, dir);
-    if running(&pid_file) {
+    if detached::runs(&pid_file, "neon-policy") {
         return Ok(log);
     }
     std::fs::create_dir_all(dir)?;
@@ -83,12 +83,7 @@ pub fn start_detached(nats_port: u16, dir: &Path) -> Result<PathBuf> {
 /// Stops what `start_detached` started, if it runs.
 pub fn stop_detached(nats_port: u16, dir: &Path) {
     let (pid_file, _) = detached_files(nats_port, dir);
-    if running(&pid_file) {
-        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
-        }
-    }
-    let _ = std::fs::remove_file(pid_file);
+    detached::stop(&pid_file, "neon-policy");
 }
 
 fn detached_files(nats_port: u16, dir: &Path) -> (PathBuf, PathBuf) {
@@ -96,14 +91,6 @@ fn detached_files(nats_port: u16, dir: &Path) -> (PathBuf, PathBuf) {
         dir.join(format!("policy-{nats_port}.pid")),
         dir.join(format!("policy-{nats_port}.log")),
     )
-}
-
-/// The pid file names a live neon-policy.
-fn running(pid_file: &Path) -> bool {
-    std::fs::read_to_string(pid_file)
-        .ok()
-        .and_then(|pid| std::fs::read_to_string(format!("/proc/{}/cmdline", pid.trim())).ok())
-        .is_some_and(|cmdline| cmdline.contains("neon-policy"))
 }
 
 /// Waits (bounded) until the service's log says it answers.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use tokio::process::{Child, Command};
 
+use crate::detached;
 use crate::net::free_port;
 
 /// What to scrape: a job name and a loopback port serving `/metrics`.
@@ -85,7 +86,7 @@ pub async fn start_detached(
 ) -> Result<()> {
     use std::os::unix::process::CommandExt as _;
     let pid_file = dir.join("prometheus.pid");
-    if running(&pid_file) {
+    if detached::runs(&pid_file, "prometheus") {
         return Ok(());
     }
     let mut command = command(dir, targets, interval, port)?;
@@ -102,21 +103,7 @@ pub async fn start_detached(
 
 /// Stops what [`start_detached`] started under `dir`, if it runs.
 pub fn stop_detached(dir: &Path) {
-    let pid_file = dir.join("prometheus.pid");
-    if running(&pid_file) {
-        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
-            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
-        }
-    }
-    let _ = std::fs::remove_file(pid_file);
-}
-
-/// The pid file names a live Prometheus.
-fn running(pid_file: &Path) -> bool {
-    std::fs::read_to_string(pid_file)
-        .ok()
-        .and_then(|pid| std::fs::read_to_string(format!("/proc/{}/cmdline", pid.trim())).ok())
-        .is_some_and(|cmdline| cmdline.contains("prometheus"))
+    detached::stop(&dir.join("prometheus.pid"), "prometheus");
 }
 
 /// The command that runs Prometheus on 127.0.0.1:`port`, its config written into `dir`.

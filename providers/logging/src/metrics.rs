@@ -107,6 +107,14 @@ impl Metrics {
         self.dropped.inc();
     }
 
+    pub fn failed_calls_total(&self) -> u64 {
+        self.failed_calls.get()
+    }
+
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.get()
+    }
+
     fn latency(&self, sink: &str) -> Histogram {
         self.write_seconds.with_label_values(&[sink])
     }

@@ -354,7 +354,6 @@ impl LoggingHandler<Option<Context>> for LoggingProvider {
         // request, where returning would let it answer as if logged.
         written.map_err(|reason| {
             self.inner.shared.stats.dropped(&source, &reason);
-            self.inner.shared.metrics.dropped();
             anyhow!("record not written: {reason}")
         })
     }
@@ -373,7 +372,7 @@ impl Provider for LoggingProvider {
         );
         if let Some(addr) = settings.metrics_addr {
             // Records matter more than their metrics: a taken address is reported, not fatal.
-            match neon_metrics::serve(addr, self.inner.shared.metrics.registry()).await {
+            match neon_metrics::serve(addr, self.inner.shared.stats.metrics.registry()).await {
                 Ok(server) => {
                     if let Ok(mut slot) = self.inner.metrics_server.lock() {
                         if let Some(old) = slot.replace(server) {

@@ -1,5 +1,7 @@
 //! Counters behind the health check, and the drop report for `logging.log`, which has no way to
 //! tell its caller that a record was lost: the loss must show up here and in the provider's log.
+//! Failed calls and dropped records are counted once, in the Prometheus metrics, and read back
+//! from there for the health check.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,14 +10,16 @@ use std::time::{Duration, Instant};
 
 use tracing::warn;
 
+use crate::metrics::Metrics;
+
 /// How often a burst of drops is summarised in the provider's log (first drop: at once).
 const DROP_REPORT_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 pub struct Stats {
     written: AtomicU64,
-    failed_calls: AtomicU64,
-    dropped: AtomicU64,
+    /// What a Prometheus scrapes: the per-sink figures the writer records, and these counts.
+    pub metrics: Metrics,
     /// Links whose most recent batch failed, with the error: the health check is red while any.
     failing: Mutex<BTreeMap<String, String>>,
     drop_report: Mutex<DropReport>,
@@ -36,7 +40,7 @@ impl Stats {
     }
 
     pub fn batch_failed(&self, link: &str, calls: u64, error: &str) {
-        self.failed_calls.fetch_add(calls, Ordering::Relaxed);
+        self.metrics.calls_failed(calls);
         if let Ok(mut failing) = self.failing.lock() {
             failing.insert(link.to_string(), error.to_string());
         }
@@ -52,7 +56,8 @@ impl Stats {
     /// Counts a `logging.log` record that could not be kept, and logs it, at most once per
     /// interval so a dead sink does not flood the host log.
     pub fn dropped(&self, source: &str, reason: &str) {
-        let total = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        self.metrics.dropped();
+        let total = self.metrics.dropped_total();
         let Ok(mut report) = self.drop_report.lock() else {
             return;
         };
@@ -74,7 +79,7 @@ impl Stats {
     }
 
     pub fn dropped_total(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.metrics.dropped_total()
     }
 
     /// (healthy, one-line summary) for the host's health check.
@@ -83,8 +88,8 @@ impl Stats {
         let mut msg = format!(
             "links={links} records_written={} failed_calls={} dropped_log_records={}",
             self.written.load(Ordering::Relaxed),
-            self.failed_calls.load(Ordering::Relaxed),
-            self.dropped.load(Ordering::Relaxed),
+            self.metrics.failed_calls_total(),
+            self.metrics.dropped_total(),
         );
         for (link, error) in &failing {
             msg.push_str(&format!(" failing[{link}]={error}"));

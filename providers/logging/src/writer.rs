@@ -19,7 +19,6 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
-use crate::metrics::Metrics;
 use crate::record::{encode_line, Record, Stamp};
 use crate::sink::{Batch, Sink};
 use crate::stats::Stats;
@@ -39,7 +38,6 @@ pub struct Shared {
     /// `seq` of the record schema: one counter for the whole provider process.
     pub seq: AtomicU64,
     pub stats: Stats,
-    pub metrics: Metrics,
 }
 
 impl Shared {
@@ -48,7 +46,6 @@ impl Shared {
             stamp,
             seq: AtomicU64::new(1),
             stats: Stats::default(),
-            metrics: Metrics::new(),
         }
     }
 }
@@ -194,7 +191,6 @@ impl Committer {
                     "a record is {len} bytes as JSON, more than the {max} bytes a sink of this link takes (the NATS server's max_payload, less room for headers); nothing was written"
                 );
                 self.shared.stats.batch_failed(&self.label, 1, &msg);
-                self.shared.metrics.calls_failed(1);
                 let _ = req.reply.send(Err(msg));
                 continue;
             }
@@ -218,7 +214,6 @@ impl Committer {
                 self.shared
                     .stats
                     .batch_failed(&self.label, callers.len() as u64, e);
-                self.shared.metrics.calls_failed(callers.len() as u64);
                 warn!(link = %self.label, records, error = %e, "batch refused");
             }
         }
@@ -234,7 +229,7 @@ impl Committer {
             let sink = &mut self.sinks[failed];
             let started = Instant::now();
             let written = sink.write(batch).await;
-            let metrics = &self.shared.metrics;
+            let metrics = &self.shared.stats.metrics;
             let Err(mut error) = written else {
                 metrics.sink_wrote(sink.kind(), batch.lines.len(), started.elapsed());
                 continue;
