@@ -23,6 +23,12 @@ fn native(args: &[&str]) -> Command {
     command
 }
 
+/// Every test of `package` in the native workspace, release build. A failing test binary does
+/// not stop the ones after it: one run shows every failure.
+fn release_tests(package: &str) -> Command {
+    native(&["test", "--release", "--no-fail-fast", "-p", package])
+}
+
 /// cargo in the components workspace, which builds in its own target dir (see `neon build`).
 fn components(args: &[&str]) -> Command {
     let components = paths::repo_root().join("components");
@@ -85,7 +91,7 @@ fn suites() -> Vec<Suite> {
             key: "harness",
             name: "components in Wasmtime + capability audit (+ the logger tests on the Python logger)",
             commands: vec![
-                native(&["test", "--release", "-p", "neon-harness"]),
+                release_tests("neon-harness"),
                 python_logger(native(&[
                     "test",
                     "--release",
@@ -104,23 +110,18 @@ fn suites() -> Vec<Suite> {
         Suite {
             key: "ops",
             name: "ops crate + platform smoke (wash up: NATS + host + wadm)",
-            commands: vec![native(&["test", "--release", "-p", "neon-ops"])],
+            commands: vec![release_tests("neon-ops")],
         },
         Suite {
             key: "host",
             name: "host launcher unit tests",
-            commands: vec![native(&["test", "--release", "-p", "neon-wasmcloud-host"])],
+            commands: vec![release_tests("neon-wasmcloud-host")],
         },
         // Unit tests, and the provider binary against a real nats-server over wRPC.
         Suite {
             key: "provider",
             name: "logging provider (unit + real nats-server)",
-            commands: vec![native(&[
-                "test",
-                "--release",
-                "-p",
-                "neon-logging-provider",
-            ])],
+            commands: vec![release_tests("neon-logging-provider")],
         },
         // Each wiring on its own private `wash up` lattice: HTTP through the host's built-in
         // server (and once through the http-server provider), records in the logging provider's
@@ -131,12 +132,13 @@ fn suites() -> Vec<Suite> {
         // (credentials and permissions, asked with plain clients); only signed code runs; hostile
         // HTTP; a rogue component contained beside Neon; bodies trickled in over twice the
         // execution limit (served) and stalled (408). The standalone pipeline on `wasmtime
-        // serve` and wash 2.x, asked the same HTTP cases. (The wRPC reply-race stress test is a
-        // soak: scripts/soak.sh.)
+        // serve` and wash 2.x, asked the same HTTP cases. Each call is two NATS messages and
+        // makes no subscription; a call nobody serves fails at once. (The wRPC reply-race stress
+        // test is a soak: scripts/soak.sh.)
         Suite {
             key: "lattice",
             name: "end to end on a real lattice (every wiring, both ingresses), and on wasmtime serve and wash 2.x",
-            commands: vec![native(&["test", "--release", "-p", "neon-lattice-tests"])],
+            commands: vec![release_tests("neon-lattice-tests")],
         },
         // The report generator and the native anchors (figures are scripts/bench.sh's).
         Suite {

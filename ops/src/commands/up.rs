@@ -134,13 +134,20 @@ pub async fn run(args: Args) -> Result<()> {
 
     step("sample request");
     let before = log_file.as_deref().map(line_count).unwrap_or(0);
-    // Retried: right after a deploy the HTTP listener may restart once.
+    // Retried until it answers 200: right after a deploy the HTTP listener may restart once,
+    // and a component that has only just started may not be listening on the lattice yet.
     let client = Client::at(&address, Duration::from_secs(10))?;
     let reply = wait::until(
-        &format!("an answer from http://{address}/process"),
-        Duration::from_secs(15),
+        &format!("a 200 from http://{address}/process"),
+        Duration::from_secs(30),
         Duration::from_secs(1),
-        || client.post("/process", "hello from neon"),
+        || async {
+            let reply = client.post("/process", "hello from neon").await?;
+            match reply.status {
+                200 => Ok(reply),
+                status => bail!("{} [{status}]", reply.body.trim_end()),
+            }
+        },
     )
     .await
     .with_context(|| format!("see: wash app status {app}"))?;

@@ -15,17 +15,12 @@
 //! requests), when they were made (one by one, or all in one stall) and what happened to either
 //! connection (a reconnect, a slow consumer).
 
-use std::fs::File;
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use neon_ops::free_port;
-use neon_ops::paths::placed_downloads_dir;
+use neon_lattice_tests::nats_server::NatsServer;
 
 // One world for both sides: the test serves `echo` and calls it.
 wit_bindgen_wrpc::generate!({
@@ -52,81 +47,6 @@ impl exports::neon::race::echo::Handler<Option<async_nats::HeaderMap>> for Echo 
     async fn echo(&self, _cx: Option<async_nats::HeaderMap>, x: u64) -> anyhow::Result<u64> {
         self.served.fetch_add(1, Ordering::Relaxed);
         Ok(x)
-    }
-}
-
-/// A nats-server of its own on a free loopback port, killed (and its folder removed) when dropped.
-struct NatsServer {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl NatsServer {
-    fn start() -> Self {
-        let binary = placed_downloads_dir().join("nats-server");
-        assert!(
-            binary.exists(),
-            "{} missing: run scripts/setup.sh",
-            binary.display()
-        );
-        let dir = std::env::temp_dir().join(format!("neon-wrpc-race-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let log_path = dir.join("nats.log");
-        // The CPU load can keep a client from reading for longer than the server's default
-        // write deadline (2 s), and the server then cuts it off as a slow consumer, losing the
-        // messages in flight: a hang this test is not about. A long deadline keeps it to the race.
-        let config_path = dir.join("nats.conf");
-        std::fs::write(&config_path, "write_deadline: \"30s\"\n").expect("nats config");
-        for _ in 0..5 {
-            let port = free_port().expect("free port");
-            let log = File::create(&log_path).expect("nats log");
-            let child = Command::new(&binary)
-                .arg("-c")
-                .arg(&config_path)
-                .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("log"))
-                .stderr(log)
-                .spawn()
-                .expect("start nats-server");
-            let mut server = Self {
-                child,
-                port,
-                dir: dir.clone(),
-            };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = server.child.try_wait() {
-                    break; // the port was taken meanwhile: try another
-                }
-                let ready = std::fs::read_to_string(&log_path)
-                    .is_ok_and(|log| log.contains("Server is ready"));
-                if ready && TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return server;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        panic!("nats-server did not start: {}", log_path.display());
-    }
-
-    /// The server's warnings and errors (slow consumers, closed connections), for a failure.
-    fn complaints(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.join("nats.log"))
-            .unwrap_or_default()
-            .lines()
-            .filter(|line| line.contains("[WRN]") || line.contains("[ERR]"))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -193,8 +113,11 @@ async fn connect(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "soak: scripts/soak.sh runs it"]
 async fn no_reply_is_lost_under_concurrent_calls() {
-    let nats_server = NatsServer::start();
-    let url = format!("nats://127.0.0.1:{}", nats_server.port);
+    // The CPU load can keep a client from reading for longer than the server's default write
+    // deadline (2 s), and the server then cuts it off as a slow consumer, losing the messages
+    // in flight: a hang this test is not about. A long deadline keeps it to the race.
+    let nats_server = NatsServer::start("wrpc-race", "write_deadline: \"30s\"\n");
+    let url = nats_server.url();
     let prefix = "neon-race";
 
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));

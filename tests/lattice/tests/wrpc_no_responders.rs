@@ -1,0 +1,77 @@
+//! A wRPC call to a function nobody serves fails at once, as "not connected", on a real
+//! nats-server: it neither waits out its deadline nor, for a function without results, passes
+//! for one that returned. nats-server answers a request with no subscriber with a "no
+//! responders" status on the call's reply subject; a short call (every parameter in one
+//! message) stops listening there once its parameters are sent, so the status must reach the
+//! call's results. The wasmCloud host reads "not connected" as "no such component".
+
+use std::time::{Duration, Instant};
+
+use neon_lattice_tests::nats_server::NatsServer;
+
+wit_bindgen_wrpc::generate!({
+    world: "absent",
+    inline: "package neon:absent;
+             interface target {
+                 echo: func(x: u64) -> u64;
+                 note: func(x: string);
+             }
+             world absent { import target; }",
+});
+
+/// Far longer than a round trip on loopback, far shorter than an invocation's deadline.
+const FAIL_WITHIN: Duration = Duration::from_secs(2);
+
+fn not_connected(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|err| err.kind() == std::io::ErrorKind::NotConnected)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_nobody_serves_fails_at_once() {
+    let nats_server = NatsServer::start("wrpc-no-responders", "");
+    let nats = async_nats::connect(nats_server.url())
+        .await
+        .expect("connecting to nats-server");
+    let client = wrpc_transport_nats::Client::new(nats, "neon-absent", None)
+        .await
+        .expect("wRPC client");
+
+    for round in 0..3 {
+        let started = Instant::now();
+        let echoed = tokio::time::timeout(
+            FAIL_WITHIN,
+            neon::absent::target::echo(&client, None, round),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            panic!("a call with results to nobody still waits after {FAIL_WITHIN:?}")
+        });
+        let err = echoed.expect_err("a call to nobody returned a result");
+        assert!(
+            not_connected(&err),
+            "a call with results to nobody failed, but not as not connected: {err:#}"
+        );
+
+        let noted = tokio::time::timeout(
+            FAIL_WITHIN,
+            neon::absent::target::note(&client, None, "a record nobody keeps"),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            panic!("a call without results to nobody still waits after {FAIL_WITHIN:?}")
+        });
+        let err = noted.expect_err("a call without results to nobody passed for one that returned");
+        assert!(
+            not_connected(&err),
+            "a call without results to nobody failed, but not as not connected: {err:#}"
+        );
+        eprintln!(
+            "round {round}: both calls failed as not connected in {:.1?}",
+            started.elapsed()
+        );
+    }
+}
