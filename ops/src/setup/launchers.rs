@@ -66,7 +66,7 @@ pub fn ensure_built() -> Result<()> {
     }
     let target = paths::target_dir();
     info(&format!(
-        "cargo build --release (cold: ~25 min on 2 cores; target dir {})",
+        "cargo build --release (cold: ~14 min on 2 cores; target dir {})",
         target.display()
     ));
     run(
