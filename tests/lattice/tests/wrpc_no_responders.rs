@@ -30,6 +30,22 @@ fn not_connected(err: &anyhow::Error) -> bool {
     })
 }
 
+/// `call`, made to nobody, fails as not connected within [`FAIL_WITHIN`]: it neither waits nor
+/// returns (for a call without results, passing for one that returned).
+async fn assert_fails_at_once<T: std::fmt::Debug>(
+    what: &str,
+    call: impl std::future::Future<Output = anyhow::Result<T>>,
+) {
+    let outcome = tokio::time::timeout(FAIL_WITHIN, call)
+        .await
+        .unwrap_or_else(|_| panic!("{what} to nobody still waits after {FAIL_WITHIN:?}"));
+    let err = outcome.expect_err(&format!("{what} to nobody returned"));
+    assert!(
+        not_connected(&err),
+        "{what} to nobody failed, but not as not connected: {err:#}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_nobody_serves_fails_at_once() {
     let nats_server = NatsServer::start("wrpc-no-responders", "");
@@ -42,33 +58,10 @@ async fn a_call_nobody_serves_fails_at_once() {
 
     for round in 0..3 {
         let started = Instant::now();
-        let echoed = tokio::time::timeout(
-            FAIL_WITHIN,
-            neon::absent::target::echo(&client, None, round),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            panic!("a call with results to nobody still waits after {FAIL_WITHIN:?}")
-        });
-        let err = echoed.expect_err("a call to nobody returned a result");
-        assert!(
-            not_connected(&err),
-            "a call with results to nobody failed, but not as not connected: {err:#}"
-        );
-
-        let noted = tokio::time::timeout(
-            FAIL_WITHIN,
-            neon::absent::target::note(&client, None, "a record nobody keeps"),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            panic!("a call without results to nobody still waits after {FAIL_WITHIN:?}")
-        });
-        let err = noted.expect_err("a call without results to nobody passed for one that returned");
-        assert!(
-            not_connected(&err),
-            "a call without results to nobody failed, but not as not connected: {err:#}"
-        );
+        let echoed = neon::absent::target::echo(&client, None, round);
+        assert_fails_at_once("a call with results", echoed).await;
+        let noted = neon::absent::target::note(&client, None, "a record nobody keeps");
+        assert_fails_at_once("a call without results", noted).await;
         eprintln!(
             "round {round}: both calls failed as not connected in {:.1?}",
             started.elapsed()
